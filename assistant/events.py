@@ -1,0 +1,101 @@
+"""What the workers push to a member's open pages, through the channel layer.
+
+The consumer only relays these; the database row stays the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from typing import Any, TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+log = logging.getLogger(__name__)
+
+
+class JobPayload(TypedDict):
+    id: int
+    kind: str
+    title: str
+    status: str
+    status_label: str
+    progress: float
+    message: str
+    error: str
+    seq: int
+    can_cancel: bool
+    can_retry: bool
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def event_publish(*, user_id: int, event: dict[str, Any]) -> None:
+    """Send one event to every open page of one member. Best effort: the row is the truth."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(user_group(user_id), {"type": "relay", "event": event})
+
+
+class EventPump:
+    """Publishes events from a background thread, so a token never waits on Redis.
+
+    One thread with its own event loop owns the channel layer's connections; events keep their
+    order, and runs of tokens for the same message are merged when the thread falls behind.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[int, dict[str, Any]] | None] = queue.SimpleQueue()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def publish(self, *, user_id: int, event: dict[str, Any]) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="event-pump", daemon=True)
+                self._thread.start()
+            self._idle.clear()
+            self._queue.put((user_id, event))
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything published so far has been handed to the channel layer."""
+        return self._idle.wait(timeout)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        layer = get_channel_layer()
+        while True:
+            batch = [self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get())
+            for user_id, event in _merge_tokens([item for item in batch if item is not None]):
+                try:
+                    loop.run_until_complete(layer.group_send(user_group(user_id), {"type": "relay", "event": event}))
+                except Exception:  # Redis away: the page catches up from the database when it reconnects
+                    log.warning("could not publish %s", event.get("type"), exc_info=True)
+            with self._lock:
+                if self._queue.empty():
+                    self._idle.set()
+
+
+def _merge_tokens(batch: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+    merged: list[tuple[int, dict[str, Any]]] = []
+    for user_id, event in batch:
+        if merged and event["type"] == "chat.token":
+            last_user, last = merged[-1]
+            if last["type"] == "chat.token" and last["message"] == event["message"] and last_user == user_id:
+                merged[-1] = (user_id, {**last, "text": last["text"] + event["text"]})
+                continue
+        merged.append((user_id, event))
+    return merged
+
+
+event_pump = EventPump()

@@ -1,0 +1,291 @@
+"""The chat capability: one llama.cpp model loaded per worker process, kept warm, streamed from.
+
+The llm queue's worker runs one task at a time, so one model is resident; asking for another
+model closes the first. A model idle for HEARTH_LLM_IDLE_SECONDS is unloaded to free memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    path: str
+    projector_path: str = ""
+    vision_handler: str = ""
+    context_length: int = 0  # what the model was trained for; 0 when unknown
+
+
+@dataclass
+class StreamStats:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    context_size: int = 0
+    dropped_messages: int = 0
+    first_token_seconds: float = 0.0
+    seconds: float = 0.0
+    finish_reason: str = ""
+
+    @property
+    def tokens_per_second(self) -> float:
+        generating = self.seconds - self.first_token_seconds
+        return (self.completion_tokens - 1) / generating if self.completion_tokens > 1 and generating > 0 else 0.0
+
+
+@dataclass
+class _Loaded:
+    spec: ModelSpec
+    llama: Any
+    context_size: int
+    # The model's own chat template from its GGUF; None for vision handlers and template-less files.
+    formatter: Any = None
+    last_used: float = field(default_factory=time.monotonic)
+
+
+class ContextTooSmall(ValueError):
+    """The prompt alone fills the model's context."""
+
+
+class _TokenCounter:
+    """A logits processor that changes nothing and counts exactly: it runs once per sampled token."""
+
+    def __init__(self) -> None:
+        self.prompt_tokens = 0
+        self.sampled = 0
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self.sampled == 0:
+            self.prompt_tokens = len(input_ids)
+        self.sampled += 1
+        return scores
+
+
+class ChatEngine:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._loaded: _Loaded | None = None
+        self._reaper: threading.Thread | None = None
+
+    def _load(self, spec: ModelSpec) -> _Loaded:
+        with self._lock:
+            if self._loaded and self._loaded.spec == spec:
+                self._loaded.last_used = time.monotonic()
+                return self._loaded
+            self.unload()
+            from llama_cpp import Llama, LlamaRAMCache
+
+            from assistant.llm.vision import vision_handler_create
+
+            context = settings.HEARTH_LLM_CONTEXT
+            if spec.context_length:
+                context = min(context, spec.context_length)
+            handler = None
+            if spec.projector_path:
+                handler = vision_handler_create(name=spec.vision_handler, projector_path=spec.projector_path)
+            started = time.monotonic()
+            llama = Llama(
+                model_path=spec.path,
+                n_ctx=context,
+                n_threads=settings.HEARTH_LLM_THREADS or os.cpu_count(),
+                chat_handler=handler,
+                verbose=False,
+            )
+            if handler is None:
+                # Keeps the state of recent conversations, so a turn resumes from its prefix.
+                llama.set_cache(LlamaRAMCache(capacity_bytes=settings.HEARTH_LLM_CACHE_MB * 1024 * 1024))
+            log.info("loaded %s (context %d) in %.1fs", spec.path, context, time.monotonic() - started)
+            formatter = None if handler else _template_formatter(llama)
+            self._loaded = _Loaded(spec=spec, llama=llama, context_size=context, formatter=formatter)
+            self._start_reaper()
+            return self._loaded
+
+    def unload(self) -> None:
+        with self._lock:
+            if self._loaded is not None:
+                self._loaded.llama.close()
+                log.info("unloaded %s", self._loaded.spec.path)
+                self._loaded = None
+
+    def _start_reaper(self) -> None:
+        if self._reaper is not None:
+            return
+
+        def reap() -> None:
+            while True:
+                time.sleep(min(30.0, settings.HEARTH_LLM_IDLE_SECONDS))
+                with self._lock:
+                    idle = self._loaded and time.monotonic() - self._loaded.last_used > settings.HEARTH_LLM_IDLE_SECONDS
+                    if idle:
+                        self.unload()
+
+        self._reaper = threading.Thread(target=reap, name="llm-idle-unloader", daemon=True)
+        self._reaper.start()
+
+    def count_tokens(self, spec: ModelSpec, text: str) -> int:
+        return len(self._load(spec).llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(
+        self,
+        *,
+        spec: ModelSpec,
+        messages: list[dict[str, Any]],
+        max_tokens: int,
+        should_stop: Callable[[], bool],
+        stats: StreamStats,
+    ) -> Iterator[str]:
+        """Yield the answer piece by piece; stops before the next token once should_stop() is true."""
+        with self._lock:
+            loaded = self._load(spec)
+            started = time.monotonic()
+            stats.context_size = loaded.context_size
+            if loaded.formatter is not None:
+                pieces = _generate_from_template(loaded, messages, max_tokens, stats)
+            else:
+                pieces = _generate_through_handler(loaded, messages, max_tokens, stats)
+            try:
+                for piece in pieces:
+                    if not stats.first_token_seconds:
+                        stats.first_token_seconds = time.monotonic() - started
+                    yield piece
+                    if should_stop():
+                        stats.finish_reason = "stopped"
+                        break
+            finally:
+                pieces.close()
+                stats.seconds = time.monotonic() - started
+                loaded.last_used = time.monotonic()
+
+
+# Sampling as llama-cpp-python's create_chat_completion does by default.
+SAMPLING = {"temp": 0.2, "top_p": 0.95, "top_k": 40, "min_p": 0.05, "repeat_penalty": 1.0}
+
+
+def _template_formatter(llama: Any) -> Any:
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+    eos, bos = llama.token_eos(), llama.token_bos()
+    return Jinja2ChatFormatter(
+        template=template,
+        eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
+        bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
+        stop_token_ids=[eos],
+    )
+
+
+def _held_back(text: str, stops: list[str]) -> int:
+    """How many trailing characters could be the start of a stop string, and must wait."""
+    return max((n for stop in stops for n in range(1, len(stop)) if text.endswith(stop[:n])), default=0)
+
+
+def _generate_from_template(
+    loaded: _Loaded, messages: list[dict[str, Any]], max_tokens: int, stats: StreamStats
+) -> Iterator[str]:
+    """Render the GGUF's own template and sample token by token, decoding each token once.
+
+    llama-cpp-python's streaming completion re-decodes the whole answer at every token, which
+    grows with the square of the answer's length; this loop stays linear.
+    """
+    import codecs
+
+    import llama_cpp
+
+    llama = loaded.llama
+    rendered = loaded.formatter(messages=messages)
+    prompt = llama.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+    if len(prompt) >= loaded.context_size:
+        raise ContextTooSmall(f"The prompt needs {len(prompt)} tokens; the context holds {loaded.context_size}.")
+    stats.prompt_tokens = len(prompt)
+    budget = min(max_tokens, loaded.context_size - len(prompt))
+    stops = [stop for stop in ([rendered.stop] if isinstance(rendered.stop, str) else rendered.stop or []) if stop]
+    _restore_longest_prefix(llama, prompt)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    completion: list[int] = []
+    pending = ""
+    stats.finish_reason = "length"
+    for token in llama.generate(prompt, stopping_criteria=rendered.stopping_criteria, **SAMPLING):
+        if llama_cpp.llama_vocab_is_eog(llama._model.vocab, token):
+            stats.finish_reason = "stop"
+            break
+        completion.append(token)
+        stats.completion_tokens = len(completion)
+        pending += decoder.decode(llama.detokenize([token]))
+        cut = min((i for i in (pending.find(stop) for stop in stops) if i >= 0), default=-1)
+        if cut >= 0:
+            pending = pending[:cut]
+            stats.finish_reason = "stop"
+            break
+        ready = len(pending) - _held_back(pending, stops)
+        if ready > 0:
+            yield pending[:ready]
+            pending = pending[ready:]
+        if len(completion) >= budget:
+            break
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
+    if llama.cache is not None and stats.finish_reason != "stopped":
+        llama.cache[prompt + completion] = llama.save_state()
+
+
+def _restore_longest_prefix(llama: Any, prompt: list[int]) -> None:
+    """Resume from the saved state of whichever conversation shares most of this prompt."""
+    if llama.cache is None:
+        return
+    try:
+        saved = llama.cache[prompt]
+    except KeyError:
+        return
+    from llama_cpp import Llama
+
+    if Llama.longest_token_prefix(saved.input_ids.tolist(), prompt) > Llama.longest_token_prefix(
+        llama._input_ids.tolist(), prompt
+    ):
+        llama.load_state(saved)
+
+
+def _generate_through_handler(
+    loaded: _Loaded, messages: list[dict[str, Any]], max_tokens: int, stats: StreamStats
+) -> Iterator[str]:
+    """Vision models (and files without a template) go through llama-cpp-python's chat handler."""
+    from llama_cpp import LogitsProcessorList
+
+    counter = _TokenCounter()
+    chunks = loaded.llama.create_chat_completion(
+        messages=messages, max_tokens=max_tokens, stream=True, logits_processor=LogitsProcessorList([counter])
+    )
+    try:
+        for chunk in chunks:
+            choice = chunk["choices"][0]
+            stats.finish_reason = choice.get("finish_reason") or stats.finish_reason
+            piece = choice["delta"].get("content")
+            if piece:
+                yield piece
+    finally:
+        chunks.close()
+        stats.prompt_tokens = counter.prompt_tokens
+        stats.completion_tokens = counter.sampled
+
+
+_engine: ChatEngine | None = None
+
+
+def chat_engine() -> ChatEngine:
+    """The process's one engine, created on first use."""
+    global _engine
+    if _engine is None:
+        _engine = ChatEngine()
+    return _engine

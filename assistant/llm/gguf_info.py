@@ -1,0 +1,123 @@
+"""Everything Hearth shows about a GGUF model, read from the file's own metadata.
+
+Uses the gguf package's reader, which maps the file without loading the weights, and proves
+the file whole: a truncated download fails here instead of crashing llama.cpp later.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.llm.gguf_header import GgufInvalid, gguf_file_check
+
+
+@dataclass(frozen=True)
+class GgufInfo:
+    name: str
+    architecture: str
+    parameters: int
+    quantization: str
+    size_bytes: int
+    context_length: int
+    chat_template: str
+    projector_type: str  # set for a vision projector (mmproj), empty for a language model
+    block_count: int
+    embedding_length: int
+    kv_heads: int
+    head_count: int
+    # Vision projectors only: the square image side and patch side, in pixels.
+    image_size: int = 0
+    patch_size: int = 0
+    grid_pinpoints: bool = False  # LLaVA-1.6 style tiling of large images
+    # Set (non-zero) for embedding models, which pool their output instead of generating text.
+    pooling_type: int = 0
+
+    @property
+    def is_projector(self) -> bool:
+        return self.architecture == "clip"
+
+    @property
+    def image_tokens(self) -> int:
+        """Embeddings one image becomes (one per patch), or 0 when the file does not say."""
+        return (self.image_size // self.patch_size) ** 2 if self.image_size and self.patch_size else 0
+
+    @property
+    def kv_bytes_per_token(self) -> int:
+        """Size of the f16 key and value cache for one token of context."""
+        head_dim = self.embedding_length // self.head_count if self.head_count else 0
+        return 2 * self.block_count * self.kv_heads * head_dim * 2
+
+
+def _field(reader: Any, key: str, default: Any = None) -> Any:
+    field = reader.fields.get(key)
+    if field is None:
+        return default
+    try:
+        return field.contents()
+    except (ValueError, IndexError):
+        return default
+
+
+def _quantization(reader: Any) -> str:
+    from gguf import LlamaFileType
+
+    file_type = _field(reader, "general.file_type")
+    if file_type is not None:
+        try:
+            return str(LlamaFileType(int(file_type)).name).removeprefix("MOSTLY_")
+        except ValueError:
+            pass
+    # No file type recorded: name the type that most of the weights are stored in.
+    counts = Counter(tensor.tensor_type.name for tensor in reader.tensors if len(tensor.shape) > 1)
+    return counts.most_common(1)[0][0] if counts else "unknown"
+
+
+def gguf_info_read(*, path: Path) -> GgufInfo:
+    gguf_file_check(path=path)
+    from gguf import GGUFReader
+
+    try:
+        reader = GGUFReader(path)
+    except (ValueError, IndexError, OSError) as exc:
+        raise GgufInvalid(
+            f"The GGUF file is damaged or incomplete (perhaps a download that stopped early): {exc}"
+        ) from exc
+    arch = str(_field(reader, "general.architecture", ""))
+    if not arch:
+        raise GgufInvalid("The GGUF file does not say what architecture it is (general.architecture is missing).")
+    prefix = "clip.vision" if arch == "clip" else arch
+    return GgufInfo(
+        name=str(_field(reader, "general.name", "") or path.stem),
+        architecture=arch,
+        parameters=sum(int(tensor.n_elements) for tensor in reader.tensors),
+        quantization=_quantization(reader),
+        size_bytes=path.stat().st_size,
+        context_length=int(_field(reader, f"{arch}.context_length", 0) or 0),
+        chat_template=str(_field(reader, "tokenizer.chat_template", "") or ""),
+        projector_type=str(_field(reader, "clip.projector_type", "") or ("unknown" if arch == "clip" else "")),
+        block_count=int(_field(reader, f"{prefix}.block_count", 0) or 0),
+        embedding_length=int(_field(reader, f"{prefix}.embedding_length", 0) or 0),
+        kv_heads=int(
+            _field(reader, f"{arch}.attention.head_count_kv", 0)
+            or _field(reader, f"{arch}.attention.head_count", 0)
+            or 0
+        ),
+        head_count=int(_field(reader, f"{arch}.attention.head_count", 0) or 0),
+        image_size=int(_field(reader, "clip.vision.image_size", 0) or 0),
+        patch_size=int(_field(reader, "clip.vision.patch_size", 0) or 0),
+        grid_pinpoints="clip.vision.image_grid_pinpoints" in reader.fields,
+        pooling_type=int(_field(reader, f"{arch}.pooling_type", 0) or 0),
+    )
+
+
+def ram_needed_bytes(*, info: GgufInfo, context: int) -> int:
+    """Weights plus an f16 KV cache for `context` tokens, plus a tenth for buffers."""
+    return ram_estimate_bytes(size_bytes=info.size_bytes, kv_bytes_per_token=info.kv_bytes_per_token, context=context)
+
+
+def ram_estimate_bytes(*, size_bytes: int, kv_bytes_per_token: int, context: int) -> int:
+    """ram_needed_bytes from stored numbers, for pages that must not open the file."""
+    return int((size_bytes + kv_bytes_per_token * context) * 1.1)

@@ -1,0 +1,139 @@
+"""Local models, conversations, messages, personas and the photos members attach."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class LocalModel(models.Model):
+    """A GGUF file Hearth can run: a chat model, or a vision projector (mmproj) paired with one."""
+
+    class Role(models.TextChoices):
+        CHAT = "chat", "Chat model"
+        PROJECTOR = "projector", "Vision projector"
+
+    path = models.CharField(max_length=1000, unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CHAT)
+    name = models.CharField(max_length=200)
+    architecture = models.CharField(max_length=64, blank=True)
+    parameters = models.BigIntegerField(default=0)
+    quantization = models.CharField(max_length=32, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    context_length = models.PositiveIntegerField(default=0)
+    has_chat_template = models.BooleanField(default=False)
+    projector_type = models.CharField(max_length=64, blank=True)
+    projector = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="paired_models"
+    )
+    is_default = models.BooleanField(default=False)
+    from_package = models.BooleanField(default=False)
+    added_at = models.DateTimeField(auto_now_add=True)
+    # The file's mtime when its metadata was read: a scan re-reads only files whose size or mtime changed.
+    mtime_ns = models.BigIntegerField(default=0)
+    # f16 KV-cache bytes per token of context, for the memory estimate (chat models).
+    kv_bytes_per_token = models.BigIntegerField(default=0)
+    # Vision projectors: context tokens one image takes, and whether large images are tiled (LLaVA-1.6).
+    image_tokens = models.PositiveIntegerField(default=0)
+    grid_pinpoints = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="localmodel_one_default"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_vision(self) -> bool:
+        return self.projector_id is not None
+
+
+class Persona(models.Model):
+    """A saved system prompt a member can give any conversation."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personas")
+    name = models.CharField(max_length=80)
+    system_prompt = models.TextField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="persona_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Conversation(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
+    title = models.CharField(max_length=200, default="New chat")
+    model = models.ForeignKey(LocalModel, null=True, blank=True, on_delete=models.SET_NULL)
+    persona = models.ForeignKey(Persona, null=True, blank=True, on_delete=models.SET_NULL)
+    system_prompt = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def effective_system_prompt(self) -> str:
+        return self.system_prompt or (self.persona.system_prompt if self.persona else "")
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        USER = "user", "You"
+        ASSISTANT = "assistant", "Assistant"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for the model"
+        STREAMING = "streaming", "Writing"
+        COMPLETE = "complete", "Complete"
+        INCOMPLETE = "incomplete", "Stopped early"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    content = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.COMPLETE)
+    error = models.TextField(blank=True)
+    # Shown under the answer, e.g. that the oldest turns were left out to fit the context.
+    notice = models.CharField(max_length=300, blank=True)
+    images = models.ManyToManyField("ImageAttachment", blank=True, related_name="messages")
+    model_name = models.CharField(max_length=200, blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    context_size = models.PositiveIntegerField(default=0)
+    tokens_per_second = models.FloatField(default=0.0)
+    job = models.ForeignKey("Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"
+
+
+class ImageAttachment(models.Model):
+    """A photo attached to a message: rotated upright, scaled down, stored in the owner's folder."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="images")
+    file = models.CharField(max_length=500)  # relative to DATA_DIR
+    original_name = models.CharField(max_length=255)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,0 +1,31 @@
+"""The household: one owner who sets Hearth up, and the members the owner adds."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.db import transaction
+
+
+class SetupAlreadyDone(Exception):
+    pass
+
+
+def owner_create(*, username: str, password: str) -> AbstractUser:
+    User = get_user_model()
+    with transaction.atomic():
+        if User.objects.exists():
+            raise SetupAlreadyDone
+        return User.objects.create_superuser(username=username, password=password)  # type: ignore[no-any-return]
+
+
+def member_create(*, username: str, password: str) -> AbstractUser:
+    return get_user_model().objects.create_user(username=username, password=password)  # type: ignore[no-any-return]
+
+
+def member_set_active(*, member: AbstractUser, active: bool) -> None:
+    """Disabling a member ends their sessions at the next request; their data stays."""
+    if member.is_superuser:
+        raise PermissionError("The owner account cannot be disabled.")
+    member.is_active = active
+    member.save(update_fields=["is_active"])

@@ -1,0 +1,246 @@
+"""Writing an answer, in the llm worker: build the prompt, stream tokens, keep the text safe."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import time
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from assistant.events import event_pump
+from assistant.llm.engine import ChatEngine, ModelSpec, StreamStats, chat_engine
+from assistant.models import Conversation, Message
+from assistant.services.chat import (
+    ChatError,
+    chat_model_for,
+    chat_queue_publish,
+    message_publish,
+    stop_requested,
+    utf16_length,
+)
+from assistant.services.runner import TRANSIENT_ERRORS, JobCancelled, JobContext, JobFailed
+
+# How often the growing answer is written to the database, so a crash loses at most this much.
+SAVE_EVERY_SECONDS = 0.5
+# Tokens a message costs beyond its text (role markers, separators), and a photo when unknown.
+MESSAGE_OVERHEAD_TOKENS = 8
+DEFAULT_IMAGE_TOKENS = 600
+
+
+def _image_part(path: str) -> dict[str, Any]:
+    mime = mimetypes.guess_type(path)[0] or "image/jpeg"
+    data = base64.b64encode((settings.DATA_DIR / path).read_bytes()).decode("ascii")
+    return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
+
+
+def _history(answer: Message) -> list[Message]:
+    earlier = answer.conversation.messages.filter(pk__lt=answer.pk).prefetch_related("images")
+    return [m for m in earlier if m.role == Message.Role.USER or (m.content and m.state != Message.State.FAILED)]
+
+
+def _merged_turns(history: list[Message]) -> list[dict[str, Any]]:
+    """One entry per turn: templates such as Mistral's and Gemma's insist that roles alternate."""
+    turns: list[dict[str, Any]] = []
+    for message in history:
+        if turns and turns[-1]["role"] == message.role:
+            turns[-1]["text"] += "\n\n" + message.content
+            turns[-1]["images"] += list(message.images.all())
+        else:
+            turns.append({"role": message.role, "text": message.content, "images": list(message.images.all())})
+    return turns
+
+
+def _fit_turns(
+    engine: ChatEngine, spec: ModelSpec, turns: list[dict[str, Any]], system: str, budget: int, image_tokens: int
+) -> tuple[list[dict[str, Any]], int, int]:
+    """Drop the oldest turns until the prompt fits. Returns the turns kept, how many dropped, the cost."""
+
+    def cost(turn: dict[str, Any]) -> int:
+        return engine.count_tokens(spec, turn["text"]) + MESSAGE_OVERHEAD_TOKENS + image_tokens * len(turn["images"])
+
+    fixed = engine.count_tokens(spec, system) + MESSAGE_OVERHEAD_TOKENS if system else 0
+    costs = [cost(turn) for turn in turns]
+    start = 0
+    while start < len(turns) - 1 and fixed + sum(costs[start:]) > budget:
+        start += 1
+    # A history must start with the member speaking.
+    while start < len(turns) - 1 and turns[start]["role"] != Message.Role.USER:
+        start += 1
+    total = fixed + sum(costs[start:])
+    if total > budget:
+        raise JobFailed(
+            f"Your message is too long for this model: it needs about {total} tokens and the model has {budget} "
+            "for the question. Shorten it, or pick a model with a longer context."
+        )
+    return turns[start:], start, total
+
+
+def _chat_messages(turns: list[dict[str, Any]], system: str, *, with_images: bool) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    for turn in turns:
+        images = turn["images"] if with_images and turn is turns[-1] else []
+        if images:
+            content: Any = [{"type": "text", "text": turn["text"]}, *(_image_part(i.file) for i in images)]
+        else:
+            content = turn["text"]
+        messages.append({"role": turn["role"], "content": content})
+    return messages
+
+
+def _without_system(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For templates that refuse a system role (Gemma): fold it into the first question."""
+    system, first, *rest = messages
+    text = first["content"] if isinstance(first["content"], str) else first["content"][0]["text"]
+    merged = f"{system['content']}\n\n{text}"
+    if isinstance(first["content"], str):
+        return [{**first, "content": merged}, *rest]
+    return [{**first, "content": [{"type": "text", "text": merged}, *first["content"][1:]]}, *rest]
+
+
+class _AnswerWriter:
+    """Streams tokens to the member's pages and saves the text as it grows."""
+
+    def __init__(self, answer: Message) -> None:
+        self.answer = answer
+        self.owner_id = answer.conversation.owner_id
+        self.text = ""
+        self.saved_at = time.monotonic()
+
+    def add(self, piece: str) -> None:
+        event = {
+            "type": "chat.token",
+            "message": self.answer.pk,
+            "conversation": self.answer.conversation_id,
+            "offset": utf16_length(self.text),
+            "text": piece,
+        }
+        self.text += piece
+        event_pump.publish(user_id=self.owner_id, event=event)
+        if time.monotonic() - self.saved_at > SAVE_EVERY_SECONDS:
+            Message.objects.filter(pk=self.answer.pk).update(content=self.text)
+            self.saved_at = time.monotonic()
+
+    def finish(self, *, state: str, stats: StreamStats, notice: str = "", error: str = "") -> None:
+        Message.objects.filter(pk=self.answer.pk).update(
+            content=self.text,
+            state=state,
+            notice=notice,
+            error=error,
+            prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens,
+            context_size=stats.context_size,
+            tokens_per_second=stats.tokens_per_second,
+        )
+        self.answer.refresh_from_db()
+        message_publish(self.answer)
+        event_pump.flush()
+
+
+def _set_state(answer: Message, state: str, **fields: Any) -> None:
+    Message.objects.filter(pk=answer.pk).update(state=state, **fields)
+    answer.refresh_from_db()
+    message_publish(answer)
+
+
+def chat_answer_run(context: JobContext) -> str:
+    answer = Message.objects.select_related("conversation__model__projector").filter(
+        pk=context.job.payload.get("message_id")
+    ).first()
+    if answer is None or answer.state not in (Message.State.QUEUED, Message.State.STREAMING):
+        return "Nothing to write"
+    try:
+        return _write_answer(context, answer)
+    except JobFailed as exc:
+        _set_state(answer, Message.State.FAILED, error=str(exc))
+        raise
+    except (JobCancelled, *TRANSIENT_ERRORS):
+        raise
+    except Exception as exc:
+        _set_state(answer, Message.State.FAILED, error=f"The model failed: {exc}")
+        raise
+    finally:
+        chat_queue_publish()
+
+
+def _write_answer(context: JobContext, answer: Message) -> str:
+    if answer.state == Message.State.STREAMING:
+        # A worker died while writing this answer: keep what it wrote rather than start over.
+        _set_state(answer, Message.State.INCOMPLETE, notice="The model stopped while writing this answer.")
+        return "Kept the partial answer"
+    try:
+        model = chat_model_for(answer.conversation)
+    except ChatError as exc:
+        raise JobFailed(str(exc)) from exc
+    projector = model.projector
+    spec = ModelSpec(
+        path=model.path,
+        projector_path=projector.path if projector else "",
+        vision_handler=_handler_for(model) if projector else "",
+        context_length=model.context_length,
+    )
+    _set_state(answer, Message.State.STREAMING, model_name=model.name)
+    engine = chat_engine()
+    system = answer.conversation.effective_system_prompt
+    context_size = min(settings.HEARTH_LLM_CONTEXT, model.context_length or settings.HEARTH_LLM_CONTEXT)
+    reserve = min(settings.HEARTH_LLM_MAX_TOKENS, context_size // 4)
+    image_tokens = getattr(projector, "image_tokens", 0) or DEFAULT_IMAGE_TOKENS
+    turns, dropped, prompt_cost = _fit_turns(
+        engine, spec, _merged_turns(_history(answer)), system, context_size - reserve, image_tokens
+    )
+    messages = _chat_messages(turns, system, with_images=bool(projector))
+    notice = f"The oldest {dropped} turns were left out to fit the model's {context_size}-token context." if dropped else ""
+    writer = _AnswerWriter(answer)
+    stats = StreamStats()
+
+    def should_stop() -> bool:
+        return stop_requested(answer.pk) or context.stop.is_set()
+
+    max_tokens = max(16, context_size - prompt_cost - 16)
+    max_tokens = min(max_tokens, settings.HEARTH_LLM_MAX_TOKENS)
+    try:
+        _stream_into(writer, engine, spec, messages, max_tokens, should_stop, stats)
+    except Exception as exc:
+        writer.finish(state=Message.State.FAILED, stats=stats, error=f"The model failed: {exc}")
+        raise JobFailed(f"The model failed: {exc}") from exc
+    stopped = stats.finish_reason == "stopped"
+    writer.finish(state=Message.State.INCOMPLETE if stopped else Message.State.COMPLETE, stats=stats, notice=notice)
+    Conversation.objects.filter(pk=answer.conversation_id).update(updated_at=timezone.now())
+    if stopped:
+        raise JobCancelled
+    return f"{stats.completion_tokens} tokens at {stats.tokens_per_second:.1f}/s"
+
+
+def _stream_into(
+    writer: _AnswerWriter,
+    engine: ChatEngine,
+    spec: ModelSpec,
+    messages: list[dict[str, Any]],
+    max_tokens: int,
+    should_stop: Any,
+    stats: StreamStats,
+) -> None:
+    try:
+        for piece in engine.stream(spec=spec, messages=messages, max_tokens=max_tokens, should_stop=should_stop, stats=stats):
+            writer.add(piece)
+    except ValueError as exc:
+        if writer.text or not messages or messages[0]["role"] != "system" or "system" not in str(exc).lower():
+            raise
+        for piece in engine.stream(
+            spec=spec, messages=_without_system(messages), max_tokens=max_tokens, should_stop=should_stop, stats=stats
+        ):
+            writer.add(piece)
+
+
+def _handler_for(model: Any) -> str:
+    from assistant.llm.vision import vision_handler_name
+
+    projector = model.projector
+    return vision_handler_name(
+        projector_type=projector.projector_type,
+        architecture=model.architecture,
+        model_name=model.name,
+        grid_pinpoints=projector.grid_pinpoints,
+    )

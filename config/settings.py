@@ -1,0 +1,319 @@
+"""Hearth's one settings module. Every value can be overridden from the environment.
+
+The defaults describe the single-box household: SQLite, a Redis and a Chroma server that
+`make run` starts itself, everything kept under ./data. A larger household points
+DATABASE_URL, REDIS_URL and CHROMA_URL at its own services and changes nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from csp.constants import NONE, SELF
+
+from config.env import (
+    ConfigError,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_path,
+    env_secret,
+    env_str,
+    env_url,
+)
+
+# No process of Hearth's may reach a model hub: fail at once instead of retrying for a minute.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# All user data (database, uploads, vectors, secret key) lives here, readable by Hearth's user only.
+DATA_DIR = env_path("HEARTH_DATA_DIR", BASE_DIR / "data")
+# GGUF, Whisper and CLIP files the household imports; the default models come from packages.
+MODELS_DIR = env_path("HEARTH_MODELS_DIR", DATA_DIR / "models")
+# Sockets and pid files of the services `make run` supervises.
+RUN_DIR = DATA_DIR / "run"
+
+
+def _ensure_private_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o700)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the private folder {path}: {exc}") from exc
+    return path
+
+
+for _folder in (DATA_DIR, MODELS_DIR, RUN_DIR):
+    _ensure_private_dir(_folder)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, or one generated on first run and kept in the data dir."""
+    configured = env_secret("SECRET_KEY")
+    if configured:
+        return configured
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+def _lan_hosts() -> list[str]:
+    """This machine's names and addresses, so phones on the home network can open Hearth."""
+    import psutil  # light, and only needed at start-up
+
+    hosts = {"localhost", "127.0.0.1", "[::1]", socket.gethostname(), f"{socket.gethostname()}.local"}
+    for addresses in psutil.net_if_addrs().values():
+        for address in addresses:
+            if address.family == socket.AF_INET:
+                hosts.add(address.address)
+            elif address.family == socket.AF_INET6:
+                hosts.add(f"[{address.address.split('%')[0]}]")
+    return sorted(hosts)
+
+
+SECRET_KEY = _secret_key()
+# Off unless asked for: DEBUG pages leak settings and paths to anyone on the LAN.
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _lan_hosts())
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "csp",
+    "axes",
+    "assistant",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files carry the policy too.
+    "csp.middleware.CSPMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "assistant.middleware.SetupRequiredMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Last, so it sees the outcome of authentication: it counts failed logins per user and address.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "assistant.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# SQLite by default: one household, no server to run. WAL and a busy timeout let the web
+# process and the workers write at once without "database is locked".
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_url("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}", schemes=("sqlite", "postgres", "postgresql")),
+        conn_max_age=0,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+    }
+    # A file, not memory, so that worker processes started by the tests share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Five wrong passwords for one account from one address lock that pair out for 15 minutes.
+AXES_FAILURE_LIMIT = env_int("HEARTH_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_float("HEARTH_LOGIN_COOLOFF_HOURS", 0.25, minimum=0.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("TZ", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = _ensure_private_dir(DATA_DIR / "static")
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Served from the source folders when collectstatic has not run (tests, development).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Uploads larger than this many bytes are streamed to a temporary file, never held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = str(_ensure_private_dir(DATA_DIR / "tmp"))
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("HEARTH_SESSION_DAYS", 30, minimum=1) * 24 * 3600
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Nothing is loaded from another origin: scripts, styles, fonts and images are all Hearth's own.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Redis: broker, channel layer and cache -----------------------------------------------
+# By default `make run` starts a private Redis on a unix socket in the data dir.
+REDIS_URL = env_url("REDIS_URL", f"unix://{RUN_DIR / 'redis.sock'}", schemes=("redis", "rediss", "unix"))
+# Every key Hearth writes starts with this, so two installations (or test runs) can share a Redis.
+REDIS_PREFIX = env_str("HEARTH_REDIS_PREFIX", "hearth")
+
+
+def _celery_url(redis_url: str) -> str:
+    """Kombu spells a unix-socket Redis as redis+socket://."""
+    parts = urlsplit(redis_url)
+    if parts.scheme == "unix":
+        return f"redis+socket://{parts.path}" + (f"?{parts.query}" if parts.query else "")
+    return redis_url
+
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # The read timeout must outlast channels_redis's own 5 s blocking wait, or idle sockets drop.
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+            "prefix": REDIS_PREFIX,
+            "capacity": 1000,
+            "expiry": 60,
+        },
+    }
+}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": REDIS_PREFIX,
+    }
+}
+
+# --- Celery --------------------------------------------------------------------------------
+CELERY_BROKER_URL = _celery_url(REDIS_URL)
+CELERY_RESULT_BACKEND = None  # the Job row is the record of every task's outcome
+CELERY_TASK_ACKS_LATE = True
+# A worker killed mid-task puts the message back instead of dropping it.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Seconds before a message taken by a worker that vanished is handed to another worker.
+    "visibility_timeout": env_int("HEARTH_BROKER_VISIBILITY_TIMEOUT", 3600, minimum=1),
+    "global_keyprefix": f"{REDIS_PREFIX}:",
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# A running job writes a heartbeat this often; one silent for HEARTH_JOB_STALE_SECONDS belongs
+# to a dead worker and is handed to a live one by the sweeper every worker runs.
+HEARTH_JOB_HEARTBEAT_SECONDS = env_float("HEARTH_JOB_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
+HEARTH_JOB_STALE_SECONDS = env_float("HEARTH_JOB_STALE_SECONDS", 60.0, minimum=0.5)
+HEARTH_JOB_SWEEP_SECONDS = env_float("HEARTH_JOB_SWEEP_SECONDS", 15.0, minimum=0.1)
+HEARTH_JOB_MAX_ATTEMPTS = env_int("HEARTH_JOB_MAX_ATTEMPTS", 5, minimum=1)
+# Pause between the self-check's steps; tests raise it to catch a job mid-flight.
+HEARTH_SELFCHECK_STEP_SECONDS = env_float("HEARTH_SELFCHECK_STEP_SECONDS", 0.0, minimum=0.0)
+
+# --- Local language models ---------------------------------------------------------------
+# Context window given to a model, capped at what the model was trained for.
+HEARTH_LLM_CONTEXT = env_int("HEARTH_LLM_CONTEXT", 4096, minimum=256)
+# Longest answer, in tokens.
+HEARTH_LLM_MAX_TOKENS = env_int("HEARTH_LLM_MAX_TOKENS", 1024, minimum=16)
+# CPU threads for generation; 0 uses every core.
+HEARTH_LLM_THREADS = env_int("HEARTH_LLM_THREADS", 0, minimum=0)
+# Memory for saved conversation states, so switching between chats does not re-read each history.
+HEARTH_LLM_CACHE_MB = env_int("HEARTH_LLM_CACHE_MB", 512, minimum=0)
+# A model unused this long is unloaded from the worker's memory.
+HEARTH_LLM_IDLE_SECONDS = env_float("HEARTH_LLM_IDLE_SECONDS", 600.0, minimum=1.0)
+# Model uploads larger than this are refused (GGUF files of big models are tens of GB).
+HEARTH_MODEL_UPLOAD_MAX_BYTES = env_int("HEARTH_MODEL_UPLOAD_MAX_GB", 64, minimum=1) * 1024**3
+# Photos attached to messages: refused above this size, and scaled down to this many pixels on the long side.
+HEARTH_IMAGE_UPLOAD_MAX_BYTES = env_int("HEARTH_IMAGE_UPLOAD_MAX_MB", 25, minimum=1) * 1024**2
+HEARTH_IMAGE_MAX_SIDE = env_int("HEARTH_IMAGE_MAX_SIDE", 1344, minimum=32)
+
+# --- Chroma --------------------------------------------------------------------------------
+# By default `make run` starts `chroma run` on this private loopback port.
+CHROMA_URL = env_url("CHROMA_URL", "http://127.0.0.1:8766", schemes=("http", "https"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("HEARTH_LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+}
