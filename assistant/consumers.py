@@ -12,14 +12,21 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from assistant.events import user_group
 from assistant.models import Job
-from assistant.services.chat import ChatError, message_get, message_payload, message_regenerate, message_send, message_stop
+from assistant.services.chat import (
+    ChatError,
+    message_get,
+    message_payload,
+    message_regenerate,
+    message_send,
+    message_stop,
+)
 from assistant.services.jobs import job_payload
 
 # Close code the page understands as "log in again".
 CLOSE_UNAUTHENTICATED = 4401
 
 
-class EventsConsumer(AsyncJsonWebsocketConsumer):
+class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     group: str = ""
 
     async def connect(self) -> None:
@@ -62,7 +69,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     @staticmethod
     def _message_get(user: Any, content: dict[str, Any]) -> dict[str, Any]:
-        return {"type": "chat.message", "message": message_payload(message_get(owner=user, message_id=_int(content.get("id"))))}
+        return {
+            "type": "chat.message",
+            "message": message_payload(message_get(owner=user, message_id=_int(content.get("id")))),
+        }
 
     @staticmethod
     def _chat_send(user: Any, content: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -13,11 +14,11 @@ from assistant.services.runner import TransientJobError, job_execute
 
 def _backoff_seconds(retries: int) -> float:
     """Exponential backoff with full jitter, capped at five minutes."""
-    return float(random.uniform(0, min(300, 2 ** (retries + 1))))
+    return float(random.uniform(0, min(300, 2 ** (retries + 1))))  # noqa: S311 (timing jitter, not a secret)
 
 
 @shared_task(bind=True, name="hearth.run_job", acks_late=True, max_retries=None)
-def run_job(self: Task, job_id: int) -> None:
+def run_job(self: Task[Any, None], job_id: int) -> None:
     try:
         job_execute(job_id=job_id, worker=self.request.hostname or "worker")
     except TransientJobError as exc:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,6 @@ import httpx
 import pytest
 import redis
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 
 from assistant.supervisor import chroma_command, worker_command

@@ -35,9 +35,9 @@ async def _until_answer_final(socket: Any, *, timeout: float = 60) -> tuple[dict
             pytest.fail(event["error"])
         if event["type"] == "chat.token":
             tokens.append(event)
-        if event["type"] == "chat.message" and event["message"]["role"] == "assistant":
-            if event["message"]["state"] in FINAL:
-                return event["message"], tokens
+        message = event.get("message") if event["type"] == "chat.message" else None
+        if message and message["role"] == "assistant" and message["state"] in FINAL:
+            return message, tokens
 
 
 def _png(size: int = 32, color: tuple[int, int, int] = (200, 30, 30)) -> io.BytesIO:
@@ -65,7 +65,8 @@ async def test_an_answer_streams_token_by_token_and_is_kept(
     streamed = "".join(token["text"] for token in tokens)
     assert streamed == answer["content"]
     offsets = [token["offset"] for token in tokens]
-    assert offsets[0] == 0 and offsets == sorted(offsets)
+    assert offsets[0] == 0
+    assert offsets == sorted(offsets)
     assert answer["completion_tokens"] > 0
     assert 0 < answer["prompt_tokens"] < answer["context_size"]
     stored = await database_sync_to_async(Message.objects.get)(pk=answer["id"])
@@ -167,7 +168,9 @@ async def test_each_photo_reaches_the_vision_model_as_its_image_tokens(
     await database_sync_to_async(chat_model_add)(tiny_models["llama3"], projector=tiny_models["projector"])
     web = AsyncClient()
     await web.aforce_login(alice)
-    photos = [(await web.post("/chat/images/", {"image": _png(color=c)})).json()["id"] for c in ((200, 0, 0), (0, 0, 200))]
+    photos = [
+        (await web.post("/chat/images/", {"image": _png(color=c)})).json()["id"] for c in ((200, 0, 0), (0, 0, 200))
+    ]
     socket = await _socket_for(alice)
     prompt_tokens = []
     for attached in ([], photos[:1], photos):
@@ -197,7 +200,9 @@ async def test_a_text_only_model_given_a_photo_says_which_models_can_see(
     await web.aforce_login(alice)
     image_id = (await web.post("/chat/images/", {"image": _png()})).json()["id"]
     socket = await _socket_for(alice)
-    await socket.send_json_to({"action": "chat.send", "conversation": conversation.pk, "text": "?", "images": [image_id]})
+    await socket.send_json_to(
+        {"action": "chat.send", "conversation": conversation.pk, "text": "?", "images": [image_id]}
+    )
     reply = await socket.receive_json_from(timeout=5)
     await socket.disconnect()
     assert reply["type"] == "error"
@@ -223,7 +228,8 @@ async def test_a_long_history_drops_the_oldest_turns_and_says_so(
     answer, _ = await _until_answer_final(socket)
     await socket.disconnect()
     assert answer["state"] == "complete"
-    assert "oldest" in answer["notice"] and "left out" in answer["notice"]
+    assert "oldest" in answer["notice"]
+    assert "left out" in answer["notice"]
     assert answer["prompt_tokens"] <= answer["context_size"]
 
 

@@ -32,7 +32,9 @@ def test_the_models_own_template_renders_the_expected_prompt_and_generates(
 
     stats = StreamStats()
     pieces = list(
-        engine.stream(spec=spec, messages=chat_messages(family=family), max_tokens=8, should_stop=lambda: False, stats=stats)
+        engine.stream(
+            spec=spec, messages=chat_messages(family=family), max_tokens=8, should_stop=lambda: False, stats=stats
+        )
     )
     assert stats.completion_tokens >= len(pieces) > 0
     assert stats.prompt_tokens > 0

@@ -14,7 +14,9 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _settings_value(tmp_path: Path, expression: str, *, drop: tuple[str, ...] = (), **env: str) -> subprocess.CompletedProcess[str]:
+def _settings_value(
+    tmp_path: Path, expression: str, *, drop: tuple[str, ...] = (), **env: str
+) -> subprocess.CompletedProcess[str]:
     """Start Django in a fresh process with the given environment and print one expression."""
     child_env = {k: v for k, v in os.environ.items() if k not in drop}
     child_env.update({"HEARTH_DATA_DIR": str(tmp_path / "data"), **env})

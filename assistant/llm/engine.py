@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,7 +83,8 @@ class ChatEngine:
                 self._loaded.last_used = time.monotonic()
                 return self._loaded
             self.unload()
-            from llama_cpp import Llama, LlamaRAMCache
+            from llama_cpp import Llama
+            from llama_cpp.llama_cache import LlamaRAMCache
 
             from assistant.llm.vision import vision_handler_create
 
@@ -193,7 +194,7 @@ def _held_back(text: str, stops: list[str]) -> int:
 
 def _generate_from_template(
     loaded: _Loaded, messages: list[dict[str, Any]], max_tokens: int, stats: StreamStats
-) -> Iterator[str]:
+) -> Generator[str, None, None]:
     """Render the GGUF's own template and sample token by token, decoding each token once.
 
     llama-cpp-python's streaming completion re-decodes the whole answer at every token, which
@@ -259,7 +260,7 @@ def _restore_longest_prefix(llama: Any, prompt: list[int]) -> None:
 
 def _generate_through_handler(
     loaded: _Loaded, messages: list[dict[str, Any]], max_tokens: int, stats: StreamStats
-) -> Iterator[str]:
+) -> Generator[str, None, None]:
     """Vision models (and files without a template) go through llama-cpp-python's chat handler."""
     from llama_cpp import LogitsProcessorList
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -108,7 +110,9 @@ class Message(models.Model):
     error = models.TextField(blank=True)
     # Shown under the answer, e.g. that the oldest turns were left out to fit the context.
     notice = models.CharField(max_length=300, blank=True)
-    images = models.ManyToManyField("ImageAttachment", blank=True, related_name="messages")
+    images: models.ManyToManyField[ImageAttachment, Any] = models.ManyToManyField(
+        "ImageAttachment", blank=True, related_name="messages"
+    )
     model_name = models.CharField(max_length=200, blank=True)
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -26,7 +28,7 @@ FINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 class JobQuerySet(models.QuerySet["Job"]):
-    def owned_by(self, user: object) -> JobQuerySet:
+    def owned_by(self, user: Any) -> JobQuerySet:
         return self.filter(owner=user)
 
     def active(self) -> JobQuerySet:
@@ -88,3 +90,6 @@ class JobEvent(models.Model):
     class Meta:
         ordering = ["job", "seq"]
         constraints = [models.UniqueConstraint(fields=["job", "seq"], name="job_event_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} event {self.seq}: {self.status}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 
@@ -11,19 +11,19 @@ class SetupAlreadyDone(Exception):
     pass
 
 
-def owner_create(*, username: str, password: str) -> AbstractUser:
+def owner_create(*, username: str, password: str) -> User:
     User = get_user_model()
     with transaction.atomic():
         if User.objects.exists():
             raise SetupAlreadyDone
-        return User.objects.create_superuser(username=username, password=password)  # type: ignore[no-any-return]
+        return User.objects.create_superuser(username=username, password=password)
 
 
-def member_create(*, username: str, password: str) -> AbstractUser:
-    return get_user_model().objects.create_user(username=username, password=password)  # type: ignore[no-any-return]
+def member_create(*, username: str, password: str) -> User:
+    return get_user_model().objects.create_user(username=username, password=password)
 
 
-def member_set_active(*, member: AbstractUser, active: bool) -> None:
+def member_set_active(*, member: User, active: bool) -> None:
     """Disabling a member ends their sessions at the next request; their data stays."""
     if member.is_superuser:
         raise PermissionError("The owner account cannot be disabled.")

@@ -146,9 +146,11 @@ def _set_state(answer: Message, state: str, **fields: Any) -> None:
 
 
 def chat_answer_run(context: JobContext) -> str:
-    answer = Message.objects.select_related("conversation__model__projector").filter(
-        pk=context.job.payload.get("message_id")
-    ).first()
+    answer = (
+        Message.objects.select_related("conversation__model__projector")
+        .filter(pk=context.job.payload.get("message_id"))
+        .first()
+    )
     if answer is None or answer.state not in (Message.State.QUEUED, Message.State.STREAMING):
         return "Nothing to write"
     try:
@@ -156,7 +158,9 @@ def chat_answer_run(context: JobContext) -> str:
     except JobFailed as exc:
         _set_state(answer, Message.State.FAILED, error=str(exc))
         raise
-    except (JobCancelled, *TRANSIENT_ERRORS):
+    except JobCancelled:
+        raise
+    except TRANSIENT_ERRORS:
         raise
     except Exception as exc:
         _set_state(answer, Message.State.FAILED, error=f"The model failed: {exc}")
@@ -191,7 +195,9 @@ def _write_answer(context: JobContext, answer: Message) -> str:
         engine, spec, _merged_turns(_history(answer)), system, context_size - reserve, image_tokens
     )
     messages = _chat_messages(turns, system, with_images=bool(projector))
-    notice = f"The oldest {dropped} turns were left out to fit the model's {context_size}-token context." if dropped else ""
+    notice = (
+        f"The oldest {dropped} turns were left out to fit the model's {context_size}-token context." if dropped else ""
+    )
     writer = _AnswerWriter(answer)
     stats = StreamStats()
 
@@ -223,7 +229,9 @@ def _stream_into(
     stats: StreamStats,
 ) -> None:
     try:
-        for piece in engine.stream(spec=spec, messages=messages, max_tokens=max_tokens, should_stop=should_stop, stats=stats):
+        for piece in engine.stream(
+            spec=spec, messages=messages, max_tokens=max_tokens, should_stop=should_stop, stats=stats
+        ):
             writer.add(piece)
     except ValueError as exc:
         if writer.text or not messages or messages[0]["role"] != "system" or "system" not in str(exc).lower():

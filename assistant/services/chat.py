@@ -55,11 +55,18 @@ def message_publish(message: Message) -> None:
     event_pump.publish(user_id=owner_id, event={"type": "chat.message", "message": message_payload(message)})
 
 
+def _publish_all(*messages: Message) -> None:
+    for message in messages:
+        message_publish(message)
+
+
 def message_queue_position(message: Message) -> int:
     """How many answers the model will write before this one starts (0 when it is writing)."""
     if message.state != Message.State.QUEUED or message.job_id is None:
         return 0
-    return Job.objects.filter(kind=JobKind.CHAT, status__in=(JobStatus.QUEUED, JobStatus.RUNNING), pk__lt=message.job_id).count()
+    return Job.objects.filter(
+        kind=JobKind.CHAT, status__in=(JobStatus.QUEUED, JobStatus.RUNNING), pk__lt=message.job_id
+    ).count()
 
 
 def chat_queue_publish() -> None:
@@ -151,7 +158,10 @@ def _require_vision(model: LocalModel) -> None:
 
 def _queue_answer(*, conversation: Conversation, answer: Message) -> None:
     job = job_create(
-        owner=conversation.owner, kind=JobKind.CHAT, title=f"Answer in “{conversation.title}”", payload={"message_id": answer.pk}
+        owner=conversation.owner,
+        kind=JobKind.CHAT,
+        title=f"Answer in “{conversation.title}”",
+        payload={"message_id": answer.pk},
     )
     answer.job = job
     answer.save(update_fields=["job"])
@@ -185,7 +195,7 @@ def message_send(*, owner: Any, conversation_id: int, text: str, image_ids: list
             conversation.title = text.splitlines()[0][:60]
         conversation.save(update_fields=["title", "updated_at"])
         _queue_answer(conversation=conversation, answer=answer)
-        transaction.on_commit(lambda: (message_publish(question), message_publish(answer)))
+        transaction.on_commit(lambda: _publish_all(question, answer))
     return answer
 
 

@@ -37,15 +37,20 @@ def _decoded(stream: IO[bytes]) -> Image.Image:
                 raise ImageRejected(f"{image.format} images are not supported. Use JPEG, PNG, WebP or GIF.")
             if image.width * image.height > MAX_PIXELS:
                 raise ImageRejected(
-                    f"This image is {image.width}×{image.height} pixels, more than Hearth opens safely. Resize it first."
+                    f"This image is {image.width} by {image.height} pixels, more than Hearth opens safely. "
+                    "Resize it first."
                 )
             image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageRejected("This image expands to far more pixels than its size suggests, so it was refused.") from exc
+            raise ImageRejected(
+                "This image expands to far more pixels than its size suggests, so it was refused."
+            ) from exc
         except UnidentifiedImageError as exc:
             raise ImageRejected("This file is not a photo Hearth can read. Use JPEG, PNG, WebP or GIF.") from exc
         except OSError as exc:
-            raise ImageRejected(f"This image is damaged or incomplete ({exc}). Try saving or exporting it again.") from exc
+            raise ImageRejected(
+                f"This image is damaged or incomplete ({exc}). Try saving or exporting it again."
+            ) from exc
     return image
 
 

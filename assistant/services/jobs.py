@@ -84,7 +84,7 @@ def job_dispatch(*, job_id: int) -> None:
     if job is None:
         return
     Job.objects.filter(pk=job_id).update(dispatched_at=timezone.now())
-    run_job.apply_async(args=[job_id], queue=QUEUE_FOR_KIND[job.kind])
+    run_job.apply_async(args=(job_id,), queue=QUEUE_FOR_KIND[job.kind])
 
 
 def job_claim(*, job_id: int, worker: str) -> tuple[Job, str] | None:

@@ -43,7 +43,8 @@ def _check_chroma(context: JobContext) -> str:
         raise
     except Exception as exc:
         raise JobFailed(
-            f"The vector store at {settings.CHROMA_URL} did not answer ({exc}). Check CHROMA_URL and that Chroma is running."
+            f"The vector store at {settings.CHROMA_URL} did not answer ({exc}). "
+            "Check CHROMA_URL and that Chroma is running."
         ) from exc
     if found["ids"] != [[f"selfcheck:{owner_id}"]]:
         raise JobFailed("The vector store returned the wrong record for this member.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -21,23 +21,24 @@ from assistant.services.chat import (
     vision_model_names,
 )
 from assistant.services.images import ImageRejected, image_ingest
+from assistant.views import MemberRequest
 
 
-def _conversation(request: HttpRequest, conversation_id: int) -> Conversation:
+def _conversation(request: MemberRequest, conversation_id: int) -> Conversation:
     try:
         return conversation_get(owner=request.user, conversation_id=conversation_id)
     except ChatError:
         raise Http404("No such conversation") from None
 
 
-def chat_index(request: HttpRequest) -> HttpResponse:
+def chat_index(request: MemberRequest) -> HttpResponse:
     latest = conversations_for(owner=request.user).first()
     if latest is None:
         latest = conversation_create(owner=request.user)
     return redirect("conversation", conversation_id=latest.pk)
 
 
-def conversation_page(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_page(request: MemberRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation(request, conversation_id)
     history = conversation.messages.prefetch_related("images").select_related("conversation")
     chat_models = LocalModel.objects.filter(role=LocalModel.Role.CHAT).select_related("projector")
@@ -57,27 +58,29 @@ def conversation_page(request: HttpRequest, conversation_id: int) -> HttpRespons
 
 
 @require_POST
-def conversation_new(request: HttpRequest) -> HttpResponse:
+def conversation_new(request: MemberRequest) -> HttpResponse:
     return redirect("conversation", conversation_id=conversation_create(owner=request.user).pk)
 
 
 @require_POST
-def conversation_rename_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conversation = conversation_rename(conversation=_conversation(request, conversation_id), title=request.POST.get("title", ""))
+def conversation_rename_view(request: MemberRequest, conversation_id: int) -> HttpResponse:
+    conversation = conversation_rename(
+        conversation=_conversation(request, conversation_id), title=request.POST.get("title", "")
+    )
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse({"title": conversation.title})
     return redirect("conversation", conversation_id=conversation.pk)
 
 
 @require_POST
-def conversation_delete_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_delete_view(request: MemberRequest, conversation_id: int) -> HttpResponse:
     conversation_delete(conversation=_conversation(request, conversation_id))
     messages.success(request, "Conversation deleted.")
     return redirect("chat")
 
 
 @require_POST
-def conversation_settings(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_settings(request: MemberRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation(request, conversation_id)
     model_id = request.POST.get("model") or None
     persona_id = request.POST.get("persona") or None
@@ -89,14 +92,14 @@ def conversation_settings(request: HttpRequest, conversation_id: int) -> HttpRes
     return redirect("conversation", conversation_id=conversation.pk)
 
 
-def chat_search(request: HttpRequest) -> HttpResponse:
+def chat_search(request: MemberRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     results = conversations_search(owner=request.user, query=query) if query else []
     return render(request, "chat/search.html", {"query": query, "results": results})
 
 
 @require_POST
-def image_upload(request: HttpRequest) -> JsonResponse:
+def image_upload(request: MemberRequest) -> JsonResponse:
     upload = request.FILES.get("image")
     if upload is None:
         return JsonResponse({"error": "Choose a photo to attach."}, status=400)
@@ -104,24 +107,26 @@ def image_upload(request: HttpRequest) -> JsonResponse:
         image = image_ingest(owner=request.user, upload=upload)
     except ImageRejected as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    return JsonResponse({"id": image.pk, "url": f"/chat/images/{image.pk}/", "width": image.width, "height": image.height})
+    return JsonResponse(
+        {"id": image.pk, "url": f"/chat/images/{image.pk}/", "width": image.width, "height": image.height}
+    )
 
 
-def image_view(request: HttpRequest, image_id: int) -> FileResponse:
+def image_view(request: MemberRequest, image_id: int) -> FileResponse:
     from django.conf import settings
 
     image = get_object_or_404(ImageAttachment, pk=image_id, owner=request.user)
     return FileResponse((settings.DATA_DIR / image.file).open("rb"), content_type="image/jpeg")
 
 
-def message_api(request: HttpRequest, message_id: int) -> JsonResponse:
+def message_api(request: MemberRequest, message_id: int) -> JsonResponse:
     try:
         return JsonResponse({"message": message_payload(message_get(owner=request.user, message_id=message_id))})
     except ChatError:
         raise Http404("No such message") from None
 
 
-def personas_page(request: HttpRequest) -> HttpResponse:
+def personas_page(request: MemberRequest) -> HttpResponse:
     if request.method == "POST":
         name = request.POST.get("name", "").strip()[:80]
         prompt = request.POST.get("system_prompt", "").strip()[:8000]
@@ -135,7 +140,7 @@ def personas_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def persona_delete(request: HttpRequest, persona_id: int) -> HttpResponse:
+def persona_delete(request: MemberRequest, persona_id: int) -> HttpResponse:
     get_object_or_404(Persona, pk=persona_id, owner=request.user).delete()
     messages.success(request, "Persona deleted.")
     return redirect("personas")
