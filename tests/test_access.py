@@ -23,6 +23,11 @@ PROTECTED_PATHS = [
     "/password/",
     "/api/jobs/",
     "/api/jobs/1/",
+    "/chat/1/",
+    "/chat/search/?q=secret",
+    "/chat/personas/",
+    "/chat/images/1/",
+    "/api/messages/1/",
 ]
 
 
@@ -58,7 +63,25 @@ def test_unauthenticated_http_is_sent_to_the_login_page(client: Client, olivia: 
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/jobs/1/cancel/", "/jobs/1/retry/", "/settings/selfcheck/"])
+def test_the_admin_asks_for_its_own_login(client: Client, olivia: Any) -> None:
+    assert client.get("/admin/")["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/jobs/1/cancel/",
+        "/jobs/1/retry/",
+        "/settings/selfcheck/",
+        "/chat/new/",
+        "/chat/images/",
+        "/chat/1/rename/",
+        "/chat/1/delete/",
+        "/chat/1/settings/",
+        "/household/",
+    ],
+)
 def test_unauthenticated_posts_are_sent_to_the_login_page(client: Client, olivia: Any, path: str) -> None:
     response = client.post(path)
     assert response.status_code == 302

@@ -289,3 +289,20 @@ def test_photos_are_turned_upright_and_scaled_down(client: Client, alice: Any, s
     client.force_login(alice)
     reply = client.post("/chat/images/", {"image": buffer}).json()
     assert (reply["width"], reply["height"]) == (50, 100)
+
+
+def test_members_waiting_for_the_model_see_their_place_in_the_queue(
+    alice: Any, bob: Any, tiny_models: dict[str, Path]
+) -> None:
+    from assistant.services.chat import message_payload, message_send, message_stop
+
+    chat_model_add(tiny_models["llama3"])
+    # No worker here: the answers stay queued, in the order they were asked for.
+    first = message_send(owner=alice, conversation_id=conversation_create(owner=alice).pk, text="one")
+    second = message_send(owner=bob, conversation_id=conversation_create(owner=bob).pk, text="two")
+    assert message_payload(first)["queue_position"] == 0
+    assert message_payload(second)["queue_position"] == 1
+
+    message_stop(message=first)
+    second.refresh_from_db()
+    assert message_payload(second)["queue_position"] == 0

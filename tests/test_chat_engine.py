@@ -1,0 +1,68 @@
+"""The chat capability keeps a model warm, and lets it go when nobody has used it for a while."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from assistant.llm.engine import ChatEngine, ModelSpec, StreamStats
+
+
+def _ask(engine: ChatEngine, spec: ModelSpec, text: str) -> StreamStats:
+    stats = StreamStats()
+    list(
+        engine.stream(
+            spec=spec,
+            messages=[{"role": "user", "content": text}],
+            max_tokens=4,
+            should_stop=lambda: False,
+            stats=stats,
+        )
+    )
+    return stats
+
+
+def test_the_model_is_loaded_once_and_unloaded_when_idle(tiny_models: dict[str, Path], settings: Any) -> None:
+    settings.HEARTH_LLM_IDLE_SECONDS = 1.0
+    engine = ChatEngine()
+    spec = ModelSpec(path=str(tiny_models["chatml"]))
+    _ask(engine, spec, "Hi")
+    first = engine._loaded
+    _ask(engine, spec, "Hi again")
+    assert engine._loaded is first  # kept warm between answers
+
+    deadline = time.monotonic() + 10
+    while engine._loaded is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert engine._loaded is None
+
+
+def test_switching_models_closes_the_first(tiny_models: dict[str, Path]) -> None:
+    engine = ChatEngine()
+    _ask(engine, ModelSpec(path=str(tiny_models["chatml"])), "Hi")
+    first = engine._loaded
+    assert first is not None
+    _ask(engine, ModelSpec(path=str(tiny_models["llama3"])), "Hi")
+    assert engine._loaded is not None
+    assert engine._loaded is not first
+    assert engine._loaded.spec.path.endswith("tiny-llama3.gguf")
+
+
+def test_a_later_turn_reuses_the_earlier_turns_evaluated_prompt(tiny_models: dict[str, Path]) -> None:
+    import llama_cpp
+
+    engine = ChatEngine()
+    spec = ModelSpec(path=str(tiny_models["chatml"]))
+    history = [{"role": "user", "content": "Tell me about the sea. " * 20}]
+    stats = StreamStats()
+    reply = "".join(engine.stream(spec=spec, messages=history, max_tokens=4, should_stop=lambda: False, stats=stats))
+    # Another conversation in between: its state is set aside, and the first one's comes back.
+    _ask(engine, spec, "Something unrelated entirely")
+    llama = engine._loaded.llama  # type: ignore[union-attr]
+    llama_cpp.llama_perf_context_reset(llama.ctx)
+    follow_up = [*history, {"role": "assistant", "content": reply}, {"role": "user", "content": "And the sky?"}]
+    second = StreamStats()
+    list(engine.stream(spec=spec, messages=follow_up, max_tokens=4, should_stop=lambda: False, stats=second))
+    evaluated = llama_cpp.llama_perf_context(llama.ctx).n_p_eval
+    assert evaluated < second.prompt_tokens / 2
