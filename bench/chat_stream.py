@@ -41,6 +41,7 @@ GOAL_TURN_RATIO = 1.5  # Hearth turn-N time to first token over turn 1, at most
 TURN_TIMEOUT = 600.0  # seconds one answer may take before the run is abandoned
 SETTLE_SECONDS = 0.3  # pause before each measured request, so the previous one has fully finished
 FINAL_STATES = ("complete", "incomplete", "failed")
+CHILD_LABELS = (("redis-server", "redis"), ("daphne", "web"), ("celery", "worker"))
 
 WARM_UP = "Write a short poem about bread."
 # One per repeat (cycled): prompts that make a small model write until max_tokens.
@@ -133,6 +134,7 @@ class Turn:
     text: str = ""
     done: float = 0.0  # Hearth: when the final chat.message said "complete"
     worker_rate: float = 0.0  # Hearth: tokens/s as the worker measured it (StreamStats)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds each process spent on this answer
 
     def arrived(self, piece: str) -> None:
         now = time.perf_counter()
@@ -149,6 +151,29 @@ class Turn:
         """Tokens per second from the first piece of text to the last, as StreamStats counts them."""
         span = self.last - self.first
         return (self.tokens - 1) / span if self.tokens > 1 and span > 0 else 0.0
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time (user + system) so far of this process ("bench") and of each kind of child it started."""
+    import psutil
+
+    me = psutil.Process()
+    totals = {"bench": sum(me.cpu_times()[:2])}
+    for child in me.children(recursive=True):
+        try:
+            command = " ".join(child.cmdline())
+            used = sum(child.cpu_times()[:2])
+        except psutil.Error:  # gone since the listing
+            continue
+        label = next((name for key, name in CHILD_LABELS if key in command), "other")
+        totals[label] = totals.get(label, 0.0) + used
+    return totals
+
+
+def cpu_used(before: dict[str, float]) -> dict[str, float]:
+    """CPU seconds each process spent since `before` was taken."""
+    after = cpu_seconds()
+    return {name: after[name] - before.get(name, 0.0) for name in after}
 
 
 def chat_sampling() -> dict[str, Any]:
@@ -455,6 +480,27 @@ async def hearth_conversation(client: HearthClient, conversation: int, texts: li
     return turns
 
 
+async def single_turns(
+    results: Measurements,
+    options: Options,
+    text: str,
+    chat: PlainChat,
+    generate: PlainGenerate,
+    client: HearthClient,
+    conversation: int,
+) -> None:
+    """One answer to the same prompt from each side, one after the other, with the CPU each process spent."""
+    for side, runs in ((chat, results.plain_chat), (generate, results.plain_generate)):
+        time.sleep(SETTLE_SECONDS)
+        before = cpu_seconds()
+        runs.append(side.answer([user(text)], options.max_tokens))
+        runs[-1].cpu = cpu_used(before)
+    await asyncio.sleep(SETTLE_SECONDS)
+    before = cpu_seconds()
+    results.hearth.append(await client.answer(conversation, text))
+    results.hearth[-1].cpu = cpu_used(before)
+
+
 async def measure(
     options: Options, site: Site, conversations: list[int], chat: PlainChat, generate: PlainGenerate
 ) -> Measurements:
@@ -468,14 +514,8 @@ async def measure(
         generate.answer([user(WARM_UP)], options.max_tokens)
         await client.answer(next(fresh), WARM_UP)
         for repeat in range(options.repeats):
-            prompt = [user(STORIES[repeat % len(STORIES)])]
             say(f"single turn {repeat + 1}/{options.repeats}")
-            time.sleep(SETTLE_SECONDS)
-            results.plain_chat.append(chat.answer(prompt, options.max_tokens))
-            time.sleep(SETTLE_SECONDS)
-            results.plain_generate.append(generate.answer(prompt, options.max_tokens))
-            await asyncio.sleep(SETTLE_SECONDS)
-            results.hearth.append(await client.answer(next(fresh), prompt[0]["content"]))
+            await single_turns(results, options, STORIES[repeat % len(STORIES)], chat, generate, client, next(fresh))
         texts = [CONVERSATION[i % len(CONVERSATION)] for i in range(options.turns)]
         for repeat in range(options.repeats):
             say(f"{options.turns}-turn conversation {repeat + 1}/{options.repeats}")
@@ -563,6 +603,15 @@ def rows(results: Measurements, turns: int) -> list[Row]:
     ]
 
 
+def cpu_per_token(runs: list[Turn], side: str) -> str:
+    """Median CPU milliseconds per token that each process spent on these answers."""
+    labels = sorted({label for run in runs for label, used in run.cpu.items() if used > 0})
+    parts = [
+        f"{label} {1000 * median([r.cpu.get(label, 0.0) / max(r.tokens, 1) for r in runs]):.1f}" for label in labels
+    ]
+    return f"{side}: " + ", ".join(parts)
+
+
 def notes(results: Measurements) -> list[str]:
     """What the table leaves out but explains it: token counts, the worker's own rate, finishing time."""
     single_conversation = results.hearth_conversations[0] if results.hearth_conversations else []
@@ -575,6 +624,12 @@ def notes(results: Measurements) -> list[str]:
         f"Hearth worker-side rate (StreamStats): {median([t.worker_rate for t in results.hearth]):.1f} tok/s; "
         f"last token → 'complete' message: median {1000 * median(finishing):.0f} ms, "
         f"max {1000 * max(finishing, default=0):.0f} ms",
+        "CPU ms per token, single turn: "
+        + cpu_per_token(results.hearth, "Hearth")
+        + "; "
+        + cpu_per_token(results.plain_chat, "plain chat")
+        + "; "
+        + cpu_per_token(results.plain_generate, "generate loop"),
         "Hearth TTFT by turn (first conversation, ms): "
         + " ".join(f"{1000 * t.ttft:.0f}" for t in single_conversation),
         "plain TTFT by turn (first conversation, ms): "

@@ -99,3 +99,19 @@ def test_the_egress_guard_refuses_a_connection_off_this_machine(
         probe.connect(("203.0.113.9", 443))
     assert "203.0.113.9" in egress_log.read_text()
     egress_log.write_text("")
+
+
+def test_a_job_whose_message_was_lost_when_redis_restarted_still_runs(worker: WorkerProcess, alice: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # As after a Redis restart without persistence: the row says queued, the broker has no message.
+    job = Job.objects.create(
+        owner=alice,
+        kind=JobKind.SELFCHECK,
+        title="System check",
+        dispatched_at=timezone.now() - timedelta(seconds=10),
+    )
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == JobStatus.SUCCEEDED, timeout=60, what="the job to run")
+    assert Job.objects.get(pk=job.pk).attempts == 1

@@ -50,6 +50,19 @@ OWNER_ONLY = "Only the household's owner can add, change or remove models."
 View = Callable[..., HttpResponse]
 
 
+def upload_limit_label() -> str:
+    """The upload limit as the owner set it: HEARTH_MODEL_UPLOAD_MAX_GB counts binary gigabytes."""
+    limit = int(settings.HEARTH_MODEL_UPLOAD_MAX_BYTES)
+    return f"{limit // 1024**3} GB" if limit % 1024**3 == 0 else human_bytes(limit)
+
+
+def _too_big() -> str:
+    return (
+        f"The file is larger than the {upload_limit_label()} upload limit (HEARTH_MODEL_UPLOAD_MAX_GB). "
+        "If it is already on the computer Hearth runs on, import it by its path instead."
+    )
+
+
 def _wants_json(request: HttpRequest) -> bool:
     return request.headers.get("Accept", "").startswith("application/json")
 
@@ -102,7 +115,7 @@ def models_page(request: HttpRequest) -> HttpResponse:
             "context_tokens": settings.HEARTH_LLM_CONTEXT,
             "models_dir": models_dir(),
             "upload_max_bytes": settings.HEARTH_MODEL_UPLOAD_MAX_BYTES,
-            "upload_max": human_bytes(settings.HEARTH_MODEL_UPLOAD_MAX_BYTES),
+            "upload_max": upload_limit_label(),
             "active_jobs": [job_payload(job) for job in active] if is_owner else [],
         },
     )
@@ -216,11 +229,7 @@ class GgufUploadHandler(FileUploadHandler):
             return raw_data
         self._received += len(raw_data)
         if self._received > self.max_bytes:
-            self._stop(
-                f"The file is larger than the {human_bytes(self.max_bytes)} upload limit "
-                "(HEARTH_MODEL_UPLOAD_MAX_GB). Import it by its path on the server instead.",
-                status=413,
-            )
+            self._stop(_too_big(), status=413)
         if len(self._head) < 24:
             self._head += raw_data[: 24 - len(self._head)]
             if len(self._head) == 24:
@@ -273,12 +282,7 @@ def model_upload(request: HttpRequest) -> HttpResponse:
         length = 0
     limit = int(settings.HEARTH_MODEL_UPLOAD_MAX_BYTES)
     if length > limit + MULTIPART_OVERHEAD_BYTES:
-        return _refused(
-            request,
-            f"The file is larger than the {human_bytes(limit)} upload limit (HEARTH_MODEL_UPLOAD_MAX_GB). "
-            "Import it by its path on the server instead.",
-            status=413,
-        )
+        return _refused(request, _too_big(), status=413)
     handler = GgufUploadHandler(request)
     request.upload_handlers = [handler]
     try:

@@ -428,6 +428,7 @@
     el.classList.toggle("msg--streaming", data.state === "streaming" && !!data.content);
     el.classList.toggle("msg--failed", data.state === "failed");
     el.setAttribute("data-state", data.state);
+    el.setAttribute("data-length", String(data.content.length));
     if (active) el.setAttribute("aria-busy", "true");
     else el.removeAttribute("aria-busy");
 
