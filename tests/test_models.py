@@ -155,6 +155,9 @@ def test_a_rescan_rereads_only_changed_files_and_drops_rows_whose_file_is_gone(m
 def test_an_unusable_gguf_in_the_folder_is_skipped_with_its_reason(models_dir: Path) -> None:
     unknown_architecture_model(models_dir / "frobnicator-1b.gguf")
     (models_dir / "renamed-text.gguf").write_text("this is a text file, not a model\n" * 3)
+    whole = chat_model(models_dir / "whole.gguf").read_bytes()
+    (models_dir / "whole.gguf").unlink()
+    (models_dir / "zeros-after-header.gguf").write_bytes(whole[:4096] + bytes(1024 * 1024))
 
     report = local_models_scan()
 
@@ -162,7 +165,8 @@ def test_an_unusable_gguf_in_the_folder_is_skipped_with_its_reason(models_dir: P
     reasons = dict(report.skipped)
     assert "frobnicator" in reasons[str(models_dir / "frobnicator-1b.gguf")]
     assert "not a GGUF model file" in reasons[str(models_dir / "renamed-text.gguf")]
-    assert "Skipped 2 unusable files" in report.summary()
+    assert "damaged or incomplete" in reasons[str(models_dir / "zeros-after-header.gguf")]
+    assert "Skipped 3 unusable files" in report.summary()
 
 
 @pytest.mark.django_db
@@ -283,13 +287,37 @@ def test_members_see_the_models_but_only_the_owner_is_offered_management(
     for page in (member_page, owner_page):
         assert "Tiny Chat" in page
         assert "135M parameters" in page  # SmolLM2, the packaged default
-        assert "<script>" not in page and "style=" not in page
+        assert "<script>" not in page
+        assert "style=" not in page
     assert 'action="/models/upload/"' not in member_page
     assert "Only the household's owner can add or change models" in member_page
-    assert 'action="/models/upload/"' in owner_page and 'action="/models/import/"' in owner_page
+    assert 'action="/models/upload/"' in owner_page
+    assert 'action="/models/import/"' in owner_page
 
 
 # --- who may manage ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/models/import/",
+        "/models/upload/",
+        "/models/scan/",
+        "/models/1/default/",
+        "/models/1/pair/",
+        "/models/1/delete/",
+    ],
+)
+def test_signed_out_posts_to_the_model_actions_go_to_the_login_page(
+    client: Client, olivia: Any, models_dir: Path, path: str
+) -> None:
+    response = client.post(path, {"file": SimpleUploadedFile("x.gguf", b"GGUF" + bytes(100))})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+    assert files_under(models_dir) == []
 
 
 @pytest.mark.django_db
@@ -495,7 +523,9 @@ def test_an_uploaded_model_is_checked_by_a_worker_and_listed(
     client = owner_client(olivia)
 
     response = client.post(
-        "/models/upload/", {"file": SimpleUploadedFile("../../Uploaded-Tiny.Q8_0.gguf", source.read_bytes())}, headers=JSON
+        "/models/upload/",
+        {"file": SimpleUploadedFile("../../Uploaded-Tiny.Q8_0.gguf", source.read_bytes())},
+        headers=JSON,
     )
     assert response.status_code == 202, response.content
     job = wait_for_job(response.json()["job"]["id"])

@@ -6,6 +6,7 @@ the file whole: a truncated download fails here instead of crashing llama.cpp la
 
 from __future__ import annotations
 
+import struct
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,9 @@ def gguf_info_read(*, path: Path) -> GgufInfo:
 
     try:
         reader = GGUFReader(path)
-    except (ValueError, IndexError, OSError) as exc:
+    except (ValueError, IndexError, KeyError, OverflowError, struct.error, OSError) as exc:
+        # The reader parses untrusted bytes: garbage after a valid header surfaces as any of these
+        # (KeyError for a "duplicate" key read from zeros, struct.error for a short read).
         raise GgufInvalid(
             f"The GGUF file is damaged or incomplete (perhaps a download that stopped early): {exc}"
         ) from exc

@@ -13,6 +13,7 @@ class JobKind(models.TextChoices):
     CHAT = "chat", "Chat answer"
     MODEL_IMPORT = "model_import", "Model import"
     MODELS_SCAN = "models_scan", "Model folder scan"
+    DOCUMENT_INGEST = "document_ingest", "Document indexing"
 
 
 class JobStatus(models.TextChoices):

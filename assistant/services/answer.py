@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from assistant.events import event_pump
 from assistant.llm.engine import ChatEngine, ModelSpec, StreamStats, chat_engine
-from assistant.models import Conversation, Message
+from assistant.models import Conversation, LocalModel, Message
 from assistant.services.chat import (
     ChatError,
     chat_model_for,
@@ -145,6 +146,16 @@ def _set_state(answer: Message, state: str, **fields: Any) -> None:
     message_publish(answer)
 
 
+def _fail(answer: Message, error: str) -> None:
+    """Mark an answer failed unless it already reached an end (its writer may have done so)."""
+    if Message.objects.filter(pk=answer.pk, state__in=(Message.State.QUEUED, Message.State.STREAMING)).exists():
+        _set_state(answer, Message.State.FAILED, error=error)
+
+
+# Ends the runner handles itself: a stop, or a passing fault that puts the job back in the queue.
+PASS_THROUGH: tuple[type[BaseException], ...] = (JobCancelled, *TRANSIENT_ERRORS)
+
+
 def chat_answer_run(context: JobContext) -> str:
     answer = (
         Message.objects.select_related("conversation__model__projector")
@@ -156,17 +167,54 @@ def chat_answer_run(context: JobContext) -> str:
     try:
         return _write_answer(context, answer)
     except JobFailed as exc:
-        _set_state(answer, Message.State.FAILED, error=str(exc))
+        _fail(answer, str(exc))
         raise
-    except JobCancelled:
-        raise
-    except TRANSIENT_ERRORS:
+    except PASS_THROUGH:
         raise
     except Exception as exc:
-        _set_state(answer, Message.State.FAILED, error=f"The model failed: {exc}")
+        _fail(answer, f"The model failed: {exc}")
         raise
     finally:
         chat_queue_publish()
+
+
+@dataclass
+class _Plan:
+    """What the model is asked: the messages that fit, and how long the answer may grow."""
+
+    messages: list[dict[str, Any]]
+    max_tokens: int
+    notice: str
+
+
+def _spec_for(model: LocalModel) -> ModelSpec:
+    projector = model.projector
+    return ModelSpec(
+        path=model.path,
+        projector_path=projector.path if projector else "",
+        vision_handler=_handler_for(model) if projector else "",
+        context_length=model.context_length,
+    )
+
+
+def _plan(engine: ChatEngine, spec: ModelSpec, model: LocalModel, answer: Message) -> _Plan:
+    system = answer.conversation.effective_system_prompt
+    context_size = min(settings.HEARTH_LLM_CONTEXT, model.context_length or settings.HEARTH_LLM_CONTEXT)
+    # Keep a quarter of the context (at most the longest answer) free for the answer itself.
+    reserve = min(settings.HEARTH_LLM_MAX_TOKENS, context_size // 4)
+    image_tokens = (model.projector.image_tokens if model.projector else 0) or DEFAULT_IMAGE_TOKENS
+    turns, dropped, cost = _fit_turns(
+        engine, spec, _merged_turns(_history(answer)), system, context_size - reserve, image_tokens
+    )
+    return _Plan(
+        messages=_chat_messages(turns, system, with_images=model.projector is not None),
+        max_tokens=min(settings.HEARTH_LLM_MAX_TOKENS, max(16, context_size - cost - 16)),
+        notice=(
+            f"The oldest {dropped} turns were left out to fit the model's {context_size}-token context."
+            if dropped
+            else ""
+        ),
+    )
 
 
 def _write_answer(context: JobContext, answer: Message) -> str:
@@ -178,41 +226,23 @@ def _write_answer(context: JobContext, answer: Message) -> str:
         model = chat_model_for(answer.conversation)
     except ChatError as exc:
         raise JobFailed(str(exc)) from exc
-    projector = model.projector
-    spec = ModelSpec(
-        path=model.path,
-        projector_path=projector.path if projector else "",
-        vision_handler=_handler_for(model) if projector else "",
-        context_length=model.context_length,
-    )
     _set_state(answer, Message.State.STREAMING, model_name=model.name)
-    engine = chat_engine()
-    system = answer.conversation.effective_system_prompt
-    context_size = min(settings.HEARTH_LLM_CONTEXT, model.context_length or settings.HEARTH_LLM_CONTEXT)
-    reserve = min(settings.HEARTH_LLM_MAX_TOKENS, context_size // 4)
-    image_tokens = getattr(projector, "image_tokens", 0) or DEFAULT_IMAGE_TOKENS
-    turns, dropped, prompt_cost = _fit_turns(
-        engine, spec, _merged_turns(_history(answer)), system, context_size - reserve, image_tokens
-    )
-    messages = _chat_messages(turns, system, with_images=bool(projector))
-    notice = (
-        f"The oldest {dropped} turns were left out to fit the model's {context_size}-token context." if dropped else ""
-    )
-    writer = _AnswerWriter(answer)
-    stats = StreamStats()
+    engine, spec = chat_engine(), _spec_for(model)
+    plan = _plan(engine, spec, model, answer)
+    writer, stats = _AnswerWriter(answer), StreamStats()
 
     def should_stop() -> bool:
         return stop_requested(answer.pk) or context.stop.is_set()
 
-    max_tokens = max(16, context_size - prompt_cost - 16)
-    max_tokens = min(max_tokens, settings.HEARTH_LLM_MAX_TOKENS)
     try:
-        _stream_into(writer, engine, spec, messages, max_tokens, should_stop, stats)
+        _stream_into(writer, engine, spec, plan.messages, plan.max_tokens, should_stop, stats)
     except Exception as exc:
         writer.finish(state=Message.State.FAILED, stats=stats, error=f"The model failed: {exc}")
         raise JobFailed(f"The model failed: {exc}") from exc
     stopped = stats.finish_reason == "stopped"
-    writer.finish(state=Message.State.INCOMPLETE if stopped else Message.State.COMPLETE, stats=stats, notice=notice)
+    writer.finish(
+        state=Message.State.INCOMPLETE if stopped else Message.State.COMPLETE, stats=stats, notice=plan.notice
+    )
     Conversation.objects.filter(pk=answer.conversation_id).update(updated_at=timezone.now())
     if stopped:
         raise JobCancelled

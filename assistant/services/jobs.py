@@ -29,6 +29,7 @@ QUEUE_FOR_KIND: dict[str, str] = {
     JobKind.CHAT: "llm",
     JobKind.MODEL_IMPORT: "default",
     JobKind.MODELS_SCAN: "default",
+    JobKind.DOCUMENT_INGEST: "ingest",
 }
 
 

@@ -24,6 +24,7 @@ HANDLERS: dict[str, str] = {
     JobKind.CHAT: "assistant.services.answer:chat_answer_run",
     JobKind.MODEL_IMPORT: "assistant.services.local_models:model_import_run",
     JobKind.MODELS_SCAN: "assistant.services.local_models:models_scan_run",
+    JobKind.DOCUMENT_INGEST: "assistant.services.documents:document_ingest_run",
 }
 
 # Faults of a service that is restarting, not of the job: the job goes back in the queue.

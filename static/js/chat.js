@@ -363,11 +363,10 @@
   function flushRender() {
     frame = 0;
     lastRender = performance.now();
-    var stick = nearBottom();
     dirty.forEach(renderEntry);
     dirty.clear();
     refreshControls();
-    if (stick) scrollToBottom();
+    if (pinned) scrollToBottom();
     else updateJump();
   }
 
@@ -382,6 +381,7 @@
       return ahead > 0 ? "Waiting for the model: " + plural(ahead, "answer", "answers") + " ahead of yours" : "Starting…";
     }
     if (data.state === "streaming" && !data.content) return "Thinking…";
+    if (data.state === "incomplete" && !data.content) return "Stopped before the model wrote anything.";
     return "";
   }
 
@@ -451,6 +451,7 @@
       }
       var waiting = stateText(data);
       field(entry, "waiting").hidden = !waiting;
+      field(entry, "waiting").classList.toggle("msg__waiting--still", !active);
       field(entry, "waiting-text").textContent = waiting;
       setText(field(entry, "error"), data.state === "failed" ? data.error || "The model could not answer." : "");
       field(entry, "error-box").hidden = data.state !== "failed";
@@ -460,6 +461,12 @@
     }
     el.querySelector("[data-act='stop']").hidden = !active;
     el.querySelector("[data-act='copy']").hidden = !data.content || active;
+    updateFoot(entry);
+  }
+
+  function updateFoot(entry) {
+    var foot = entry.el.querySelector(".msg__foot");
+    foot.hidden = !foot.querySelector("[data-act]:not([hidden]), [data-field='stats']:not([hidden])");
   }
 
   /* ----------------------------------------------------- page-wide state */
@@ -485,6 +492,7 @@
     list.forEach(function (entry) {
       var button = entry.el.querySelector("[data-act='regenerate']");
       button.hidden = !(hasModel && !active && entry === last && entry.data.role === "assistant" && FINAL[entry.data.state]);
+      updateFoot(entry);
     });
     if (emptyState) emptyState.hidden = list.length > 0;
     updateComposer();
@@ -492,20 +500,37 @@
 
   /* -------------------------------------------------------------- scroll */
 
+  // Follow the newest text while the member is at the bottom; leave them be once they scroll up.
+  var pinned = true;
+
   function nearBottom() {
     return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
   }
 
   function scrollToBottom(smooth) {
+    pinned = true;
     scroller.scrollTo({ top: scroller.scrollHeight, behavior: smooth ? "smooth" : "auto" });
     if (jumpButton) jumpButton.hidden = true;
   }
 
   function updateJump() {
-    if (jumpButton) jumpButton.hidden = nearBottom();
+    if (jumpButton) jumpButton.hidden = pinned || nearBottom();
   }
 
-  scroller.addEventListener("scroll", updateJump, { passive: true });
+  scroller.addEventListener(
+    "scroll",
+    function () {
+      pinned = nearBottom();
+      updateJump();
+    },
+    { passive: true }
+  );
+  if (window.ResizeObserver) {
+    // The composer growing (a photo, a second line) shrinks the list: keep the bottom in view.
+    new ResizeObserver(function () {
+      if (pinned) scroller.scrollTop = scroller.scrollHeight;
+    }).observe(scroller);
+  }
   if (jumpButton) {
     jumpButton.addEventListener("click", function () {
       scrollToBottom(true);
@@ -620,14 +645,15 @@
     pendingTimer = window.setTimeout(function () {
       if (pendingSend) restorePending("Hearth didn't confirm your message. Check the connection and send it again.");
     }, 20000);
-    if (titleElement.textContent.trim() === "New chat" && text.trim()) {
-      setTitle(text.trim().split("\n")[0].slice(0, 60));
-    }
     scrollToBottom();
   }
 
   function confirmPending() {
     if (!pendingSend) return;
+    var text = pendingSend.text.trim();
+    if (titleElement.textContent.trim() === "New chat" && text) {
+      setTitle(text.split(/\r?\n/)[0].slice(0, 60)); // as the server names a new conversation
+    }
     pendingSend.attachments.forEach(function (item) {
       URL.revokeObjectURL(item.url);
     });
@@ -658,7 +684,7 @@
   });
 
   textarea.addEventListener("keydown", function (event) {
-    if (event.key !== "Enter" || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key !== "Enter" || event.shiftKey || event.altKey) return;
     if (event.isComposing || event.keyCode === 229) return; // an IME is choosing characters
     event.preventDefault();
     send();

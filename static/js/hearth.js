@@ -624,7 +624,8 @@
     if (seen && Number(job.seq) <= seen.seq) return;
     seenJobs[job.id] = { seq: Number(job.seq) || 0, status: job.status };
     var wasActive = !seen || !FINAL[seen.status];
-    if (!wasActive) return;
+    // Chat answers show their own state where they are written.
+    if (!wasActive || job.kind === "chat") return;
     var name = job.title || "A job";
     var jobsUrl = body.getAttribute("data-jobs-url") || "/jobs/";
     if (job.status === "succeeded") {

@@ -111,7 +111,7 @@
       status: job.status,
       label: job.status_label || job.status,
       fraction: waiting ? null : Number(job.progress) || 0,
-      message: job.message,
+      message: job.message === job.status_label ? "" : job.message, // "Failed" beside a "Failed" badge
       error: job.error,
       canCancel: !!job.can_cancel,
     });
@@ -129,6 +129,7 @@
   }
 
   function rowForJob(id) {
+    if (!list) return null;
     return list.querySelector("[data-job-id='" + String(Number(id)) + "']");
   }
 
@@ -147,13 +148,16 @@
 
   // After a reconnect, events may have been missed: ask again for every job still shown as running.
   Hearth.on("socket:open", function (info) {
-    Array.prototype.forEach.call(list.querySelectorAll("[data-job-id]:not([data-done])"), function (row) {
-      Hearth.send({ action: "job.get", id: Number(row.getAttribute("data-job-id")) });
-    });
+    if (list) {
+      Array.prototype.forEach.call(list.querySelectorAll("[data-job-id]:not([data-done])"), function (row) {
+        Hearth.send({ action: "job.get", id: Number(row.getAttribute("data-job-id")) });
+      });
+    }
     if (info && info.reconnect) refreshModels();
   });
 
-  list.addEventListener("submit", function (event) {
+  // Cancel and Dismiss in the import rows (members have no import card, so no rows).
+  function onRowAction(event) {
     var form = event.target;
     var row = form.closest("[data-import-row]");
     if (!row) return;
@@ -174,7 +178,8 @@
     postJson(url, new FormData()).then(function (result) {
       if (result.data && result.data.job) renderJob(row, result.data.job);
     });
-  });
+  }
+  if (list) list.addEventListener("submit", onRowAction);
 
   /* ------------------------------------------------------- the model list */
 
