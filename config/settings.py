@@ -322,6 +322,9 @@ HEARTH_DOCUMENT_CHUNK_OVERLAP = env_int("HEARTH_DOCUMENT_CHUNK_OVERLAP", 150, mi
 HEARTH_EMBED_MODEL_DIR = env_str("HEARTH_EMBED_MODEL_DIR", "")
 # Passages embedded at once: larger batches are faster on CPU but report progress less often.
 HEARTH_EMBED_BATCH_SIZE = env_int("HEARTH_EMBED_BATCH_SIZE", 32, minimum=1)
+# CPU threads for embedding; 0 uses half the cores. More threads than free cores is slower, not faster:
+# they spin waiting for each other while the chat model or another worker holds the rest.
+HEARTH_EMBED_THREADS = env_int("HEARTH_EMBED_THREADS", 0, minimum=0)
 
 LOGGING = {
     "version": 1,

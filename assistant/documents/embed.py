@@ -46,6 +46,18 @@ def embed_model_dir() -> Path:
     return folder
 
 
+def embed_threads() -> int:
+    """Threads for torch: the setting, or half the cores this process may run on."""
+    configured: int = settings.HEARTH_EMBED_THREADS
+    if configured:
+        return configured
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 2
+    return max(1, cores // 2)
+
+
 @dataclass
 class SentenceTransformerEmbedder:
     name: str
@@ -58,7 +70,10 @@ class SentenceTransformerEmbedder:
             raise EmbeddingUnavailable(f"{folder} is not a sentence-transformers model folder.")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(embed_threads())
 
         model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         dimensions = model.get_embedding_dimension()

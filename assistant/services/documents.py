@@ -224,8 +224,9 @@ def _ingest_job_create(document: Document) -> Job:
 
 def document_cancel(*, document: Document) -> Document:
     """Stop the document's indexing: at once when it is waiting, at the next step when it runs."""
-    if document.job is not None and document.job.is_active:
-        job = job_cancel(job=document.job)
+    current = Job.objects.filter(pk=document.job_id).first() if document.job_id else None
+    if current is not None and current.is_active:
+        job = job_cancel(job=current)
         if job.status == JobStatus.CANCELLED:
             Document.objects.filter(pk=document.pk, job=job).update(status=DocumentStatus.CANCELLED)
             _publish(document.pk)

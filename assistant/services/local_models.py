@@ -12,6 +12,7 @@ Where files live:
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 import os
@@ -251,9 +252,15 @@ def _row_fields(*, info: GgufInfo, role: str, mtime_ns: int, from_package: bool)
     }
 
 
-def _register(*, path: Path, info: GgufInfo, role: str, from_package: bool = False) -> tuple[LocalModel, bool]:
-    """Create or refresh the row of one file. Safe against a scan and an import registering it at once."""
-    fields = _row_fields(info=info, role=role, mtime_ns=path.stat().st_mtime_ns, from_package=from_package)
+def _register(
+    *, path: Path, info: GgufInfo, role: str, mtime_ns: int, from_package: bool = False
+) -> tuple[LocalModel, bool]:
+    """Create or refresh the row of one file. Safe against a scan and an import registering it at once.
+
+    mtime_ns is the file's mtime from before it was read, so a file that changed while it was being
+    read looks changed to the next scan and is read again.
+    """
+    fields = _row_fields(info=info, role=role, mtime_ns=mtime_ns, from_package=from_package)
     for attempt in range(2):
         try:
             with transaction.atomic():
@@ -323,7 +330,9 @@ def local_models_scan(*, progress: Progress | None = None) -> ScanReport:
                 row.delete()
                 report.removed.append(row.name)
             continue
-        registered, created = _register(path=path, info=info, role=role, from_package=path == package)
+        registered, created = _register(
+            path=path, info=info, role=role, mtime_ns=stat.st_mtime_ns, from_package=path == package
+        )
         (report.added if created else report.updated).append(registered.name)
         if created:
             new_rows.append(registered)
@@ -608,11 +617,14 @@ def model_import_run(context: JobContext) -> str:
             context.progress(0.0, "Copying")
             _copy_with_progress(source, staged, context)
         context.progress(0.85, "Checking the file")
+        final_name = safe_model_filename(filename)
         info = gguf_info_read(path=staged)
+        if info.name == staged.stem:  # the file has no general.name: name it after the file, not the staging copy
+            info = dataclasses.replace(info, name=final_name[:-5])
         role = model_role_check(info=info, path=staged)
         context.progress(0.95, "Adding it to the models folder")
-        placed, linked = _place(staged, safe_model_filename(filename))
-        row, _ = _register(path=placed, info=info, role=role)
+        placed, linked = _place(staged, final_name)
+        row, _ = _register(path=placed, info=info, role=role, mtime_ns=placed.stat().st_mtime_ns)
         if linked:
             staged.unlink(missing_ok=True)
         _auto_pair([row])

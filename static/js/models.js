@@ -174,8 +174,8 @@
     }
     var id = row.getAttribute("data-job-id");
     if (!id) return;
-    var url = (page.getAttribute("data-cancel-pattern") || "").replace(/\/0\/(?=[^/]*$)/, "/" + id + "/");
-    postJson(url, new FormData()).then(function (result) {
+    var url = (page.getAttribute("data-cancel-pattern") || "").replace(/\/0\/(?=[^/]*\/?$)/, "/" + id + "/");
+    postJson(url, null).then(function (result) {
       if (result.data && result.data.job) renderJob(row, result.data.job);
     });
   }

@@ -218,6 +218,8 @@ class Command(BaseCommand):
         self._migrate()
         self._collectstatic()
         call_command("models_prepare")
+        # Lists the packaged model and whatever GGUF files were dropped into the models folder.
+        call_command("models_scan")
         connections.close_all()  # this process only supervises from here on
 
     def _migrate(self) -> None:
