@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -200,6 +201,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = str(_ensure_private_dir(DATA_DIR / "tmp"))
+# Daphne and Django also spool request bodies to temporary files: a multi-GB model upload must
+# land on the data disk, never fill a small /tmp.
+tempfile.tempdir = FILE_UPLOAD_TEMP_DIR
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
