@@ -135,6 +135,15 @@ class Turn:
     done: float = 0.0  # Hearth: when the final chat.message said "complete"
     worker_rate: float = 0.0  # Hearth: tokens/s as the worker measured it (StreamStats)
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds each process spent on this answer
+    states: dict[str, float] = field(default_factory=dict)  # Hearth: when the answer's row reached each state
+
+    def split(self) -> tuple[float, float, float]:
+        """Hearth's TTFT in three: send → "queued" event (web: consumer, database, dispatch), "queued" →
+        "streaming" (broker, worker, job claim), "streaming" → first token (prompt, prefill, first sample)."""
+        queued, streaming = self.states.get("queued", 0.0), self.states.get("streaming", 0.0)
+        if not (queued and streaming):
+            return (0.0, 0.0, 0.0)
+        return (queued - self.started, streaming - queued, self.first - streaming)
 
     def arrived(self, piece: str) -> None:
         now = time.perf_counter()
@@ -440,7 +449,10 @@ class HearthClient:
                 message = event["message"]
                 if message["role"] == "assistant" and answer_id is None:
                     answer_id = message["id"]
-                if message["id"] == answer_id and message["state"] in FINAL_STATES:
+                if message["id"] != answer_id:
+                    continue
+                turn.states.setdefault(message["state"], time.perf_counter())
+                if message["state"] in FINAL_STATES:
                     return self._finished(turn, message)
 
     def _finished(self, turn: Turn, message: dict[str, Any]) -> Turn:
@@ -630,6 +642,11 @@ def cpu_per_token(runs: list[Turn], side: str) -> str:
     return f"{side}: " + ", ".join(parts)
 
 
+def split_text(runs: list[Turn]) -> str:
+    parts = zip(*(run.split() for run in runs), strict=True) if runs else ()
+    return " / ".join(f"{1000 * median(list(part)):.0f}" for part in parts)
+
+
 def notes(results: Measurements) -> list[str]:
     """What the table leaves out but explains it: token counts, the worker's own rate, finishing time."""
     single_conversation = results.hearth_conversations[0] if results.hearth_conversations else []
@@ -648,6 +665,12 @@ def notes(results: Measurements) -> list[str]:
         + cpu_per_token(results.plain_chat, "plain chat")
         + "; "
         + cpu_per_token(results.plain_generate, "generate loop"),
+        "Hearth TTFT split, median ms (send→queued, queued→streaming, streaming→first token): single turn "
+        + split_text(results.hearth)
+        + "; conversation turn 1 "
+        + split_text([c[0] for c in results.hearth_conversations])
+        + f"; turn {len(single_conversation)} "
+        + split_text([c[-1] for c in results.hearth_conversations]),
         "Hearth TTFT by turn (first conversation, ms): "
         + " ".join(f"{1000 * t.ttft:.0f}" for t in single_conversation),
         "plain TTFT by turn (first conversation, ms): "
@@ -683,7 +706,8 @@ def machine() -> dict[str, Any]:
 
 def turn_record(turn: Turn) -> dict[str, Any]:
     return {
-        **{k: v for k, v in asdict(turn).items() if k not in ("text", "started", "first", "last", "done")},
+        **{k: v for k, v in asdict(turn).items() if k not in ("text", "started", "first", "last", "done", "states")},
+        "ttft_split_ms": [round(1000 * part, 2) for part in turn.split()] if turn.states else None,
         "ttft_ms": round(1000 * turn.ttft, 2),
         "tokens_per_second": round(turn.rate, 2),
         "finish_ms": round(1000 * (turn.done - turn.last), 2) if turn.done else None,

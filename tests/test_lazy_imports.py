@@ -18,6 +18,9 @@ WEB_AND_TASK_MODULES = [
     "assistant.services.runner",
     "assistant.services.jobs",
     "assistant.services.selfcheck",
+    "assistant.services.documents",
+    "assistant.services.chat",
+    "assistant.views.chat",
 ]
 
 
