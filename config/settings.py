@@ -329,6 +329,16 @@ HEARTH_EMBED_BATCH_SIZE = env_int("HEARTH_EMBED_BATCH_SIZE", 32, minimum=1)
 # CPU threads for embedding; 0 uses half the cores. More threads than free cores is slower, not faster:
 # they spin waiting for each other while the chat model or another worker holds the rest.
 HEARTH_EMBED_THREADS = env_int("HEARTH_EMBED_THREADS", 0, minimum=0)
+# Answers from documents: at most this many passages go into the prompt (each is ~800 characters,
+# ~200 tokens, so 4 leave most of a 4096-token context for the conversation and the answer).
+HEARTH_RAG_PASSAGES = env_int("HEARTH_RAG_PASSAGES", 4, minimum=1)
+# A passage is used only when its search score (0..1, reciprocal-rank fusion of meaning and words) is at
+# least this. Being first by meaning alone scores 0.5, and MiniLM always ranks *something* first, even for
+# a question no document touches. Measured on the tests' manual and recipe PDFs: questions they answer
+# scored 1.0 (cosine 0.40-0.73, 2-3 shared words); unrelated ones ("Who painted the Mona Lisa?", "What is
+# the wifi password?") at most 0.5 (cosine <= 0.24, no shared word), and runner-up passages 0.48-0.49.
+# 0.6 sits between: a passage must be near the top by meaning *and* share a word with the question.
+HEARTH_RAG_MIN_SCORE = env_float("HEARTH_RAG_MIN_SCORE", 0.6, minimum=0.0)
 
 LOGGING = {
     "version": 1,

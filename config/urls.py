@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from assistant.views import accounts, chat, jobs, pages
+from assistant.views import documents as documents_views
 from assistant.views import models as models_views
 
 urlpatterns = [
@@ -33,7 +34,14 @@ urlpatterns = [
     path("chat/<int:conversation_id>/delete/", chat.conversation_delete_view, name="conversation_delete"),
     path("chat/<int:conversation_id>/settings/", chat.conversation_settings, name="conversation_settings"),
     path("api/messages/<int:message_id>/", chat.message_api, name="message_api"),
-    path("documents/", pages.coming_soon, {"page": "documents"}, name="documents"),
+    path("documents/", documents_views.documents_page, name="documents"),
+    path("documents/upload/", documents_views.documents_upload, name="documents_upload"),
+    path("documents/search/", documents_views.documents_search_view, name="documents_search"),
+    path("documents/<int:document_id>/", documents_views.document_page, name="document"),
+    path("documents/<int:document_id>/download/", documents_views.document_download, name="document_download"),
+    path("documents/<int:document_id>/cancel/", documents_views.document_cancel_view, name="document_cancel"),
+    path("documents/<int:document_id>/reindex/", documents_views.document_reindex_view, name="document_reindex"),
+    path("documents/<int:document_id>/delete/", documents_views.document_delete_view, name="document_delete"),
     path("photos/", pages.coming_soon, {"page": "photos"}, name="photos"),
     path("voice/", pages.coming_soon, {"page": "voice"}, name="voice"),
     path("models/", models_views.models_page, name="models"),

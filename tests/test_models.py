@@ -32,8 +32,8 @@ from assistant.services.local_models import (
     model_ram_needed,
     pairing_stem,
     ram_fit,
-    safe_model_filename,
 )
+from assistant.services.model_import import safe_model_filename
 from tests.conftest import WorkerProcess, wait_for
 from tests.support.tiny_gguf import (
     CHAT_TEMPLATES,

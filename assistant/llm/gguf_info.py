@@ -6,6 +6,7 @@ the file whole: a truncated download fails here instead of crashing llama.cpp la
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections import Counter
 from dataclasses import dataclass
@@ -77,6 +78,13 @@ def _quantization(reader: Any) -> str:
 
 
 def gguf_info_read(*, path: Path) -> GgufInfo:
+    """Read a GGUF's metadata; an unchanged file (same size and mtime) is read once per process."""
+    stat = path.stat()
+    return _info_read_once(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _info_read_once(path: Path, size: int, mtime_ns: int) -> GgufInfo:
     gguf_file_check(path=path)
     from gguf import GGUFReader
 

@@ -71,11 +71,21 @@ class Persona(models.Model):
 
 
 class Conversation(models.Model):
+    class DocumentsScope(models.TextChoices):
+        ALL = "all", "All my documents"
+        SELECTED = "selected", "Selected documents"
+        NONE = "none", "No documents"
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
     title = models.CharField(max_length=200, default="New chat")
     model = models.ForeignKey(LocalModel, null=True, blank=True, on_delete=models.SET_NULL)
     persona = models.ForeignKey(Persona, null=True, blank=True, on_delete=models.SET_NULL)
     system_prompt = models.TextField(blank=True)
+    # Which of the owner's documents answers may draw on; "selected" means the `documents` below.
+    documents_scope = models.CharField(max_length=16, choices=DocumentsScope.choices, default=DocumentsScope.ALL)
+    documents: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        "Document", blank=True, related_name="conversations"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -118,6 +128,8 @@ class Message(models.Model):
     completion_tokens = models.PositiveIntegerField(default=0)
     context_size = models.PositiveIntegerField(default=0)
     tokens_per_second = models.FloatField(default=0.0)
+    # The passages an answer was written from: [{n, document_id, document, page, page_label, score, text}].
+    sources = models.JSONField(default=list, blank=True)
     job = models.ForeignKey("Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import mimetypes
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,8 @@ from assistant.services.chat import (
     stop_requested,
     utf16_length,
 )
+from assistant.services.documents import Passage
+from assistant.services.retrieval import Retrieval, answer_passages, context_block, sources_payload
 from assistant.services.runner import TRANSIENT_ERRORS, JobCancelled, JobContext, JobFailed
 
 # How often the growing answer is written to the database, so a crash loses at most this much.
@@ -54,29 +57,49 @@ def _merged_turns(history: list[Message]) -> list[dict[str, Any]]:
     return turns
 
 
+def _system_text(system: str, passages: Sequence[Passage]) -> str:
+    return "\n\n".join(part for part in (system, context_block(list(passages))) if part)
+
+
 def _fit_turns(
-    engine: ChatEngine, spec: ModelSpec, turns: list[dict[str, Any]], system: str, budget: int, image_tokens: int
-) -> tuple[list[dict[str, Any]], int, int]:
-    """Drop the oldest turns until the prompt fits. Returns the turns kept, how many dropped, the cost."""
+    engine: ChatEngine,
+    spec: ModelSpec,
+    turns: list[dict[str, Any]],
+    system: str,
+    budget: int,
+    image_tokens: int,
+    passages: Sequence[Passage] = (),
+) -> tuple[list[dict[str, Any]], int, int, int]:
+    """Fit the prompt: drop the oldest turns, then the weakest passages, never the question.
+
+    Returns the turns kept, how many turns were dropped, the cost, and how many passages were kept.
+    """
 
     def cost(turn: dict[str, Any]) -> int:
         return engine.count_tokens(spec, turn["text"]) + MESSAGE_OVERHEAD_TOKENS + image_tokens * len(turn["images"])
 
-    fixed = engine.count_tokens(spec, system) + MESSAGE_OVERHEAD_TOKENS if system else 0
+    def fixed(kept: int) -> int:
+        text = _system_text(system, passages[:kept])
+        return engine.count_tokens(spec, text) + MESSAGE_OVERHEAD_TOKENS if text else 0
+
+    kept = len(passages)
     costs = [cost(turn) for turn in turns]
     start = 0
-    while start < len(turns) - 1 and fixed + sum(costs[start:]) > budget:
+    # The passages the question is answered from matter more than old turns of the conversation.
+    while start < len(turns) - 1 and fixed(kept) + sum(costs[start:]) > budget:
         start += 1
     # A history must start with the member speaking.
     while start < len(turns) - 1 and turns[start]["role"] != Message.Role.USER:
         start += 1
-    total = fixed + sum(costs[start:])
+    while kept and fixed(kept) + sum(costs[start:]) > budget:
+        kept -= 1
+    total = fixed(kept) + sum(costs[start:])
     if total > budget:
         raise JobFailed(
             f"Your message is too long for this model: it needs about {total} tokens and the model has {budget} "
             "for the question. Shorten it, or pick a model with a longer context."
         )
-    return turns[start:], start, total
+    return turns[start:], start, total, kept
 
 
 def _chat_messages(turns: list[dict[str, Any]], system: str, *, with_images: bool) -> list[dict[str, Any]]:
@@ -180,11 +203,12 @@ def chat_answer_run(context: JobContext) -> str:
 
 @dataclass
 class _Plan:
-    """What the model is asked: the messages that fit, and how long the answer may grow."""
+    """What the model is asked: the messages that fit, how long the answer may grow, its passages."""
 
     messages: list[dict[str, Any]]
     max_tokens: int
     notice: str
+    passages: list[Passage] = field(default_factory=list)
 
 
 def _spec_for(model: LocalModel) -> ModelSpec:
@@ -197,24 +221,57 @@ def _spec_for(model: LocalModel) -> ModelSpec:
     )
 
 
-def _plan(engine: ChatEngine, spec: ModelSpec, model: LocalModel, answer: Message) -> _Plan:
+def _plan(
+    engine: ChatEngine, spec: ModelSpec, model: LocalModel, answer: Message, passages: Sequence[Passage] = ()
+) -> _Plan:
     system = answer.conversation.effective_system_prompt
     context_size = min(settings.HEARTH_LLM_CONTEXT, model.context_length or settings.HEARTH_LLM_CONTEXT)
     # Keep a quarter of the context (at most the longest answer) free for the answer itself.
     reserve = min(settings.HEARTH_LLM_MAX_TOKENS, context_size // 4)
     image_tokens = (model.projector.image_tokens if model.projector else 0) or DEFAULT_IMAGE_TOKENS
-    turns, dropped, cost = _fit_turns(
-        engine, spec, _merged_turns(_history(answer)), system, context_size - reserve, image_tokens
+    turns, dropped, cost, kept = _fit_turns(
+        engine, spec, _merged_turns(_history(answer)), system, context_size - reserve, image_tokens, passages
     )
+    notices = []
+    if dropped:
+        notices.append(f"The oldest {dropped} turns were left out to fit the model's {context_size}-token context.")
+    if kept < len(passages):
+        notices.append(f"{len(passages) - kept} of the {len(passages)} passages found did not fit the context.")
     return _Plan(
-        messages=_chat_messages(turns, system, with_images=model.projector is not None),
+        messages=_chat_messages(turns, _system_text(system, passages[:kept]), with_images=model.projector is not None),
         max_tokens=min(settings.HEARTH_LLM_MAX_TOKENS, max(16, context_size - cost - 16)),
-        notice=(
-            f"The oldest {dropped} turns were left out to fit the model's {context_size}-token context."
-            if dropped
-            else ""
-        ),
+        notice=" ".join(notices),
+        passages=list(passages[:kept]),
     )
+
+
+def _question(answer: Message) -> str:
+    """What the member sent just before this answer: the documents are searched for it (a photo alone: none)."""
+    question = answer.conversation.messages.filter(pk__lt=answer.pk, role=Message.Role.USER).last()
+    return question.content if question else ""
+
+
+def _retrieve(answer: Message) -> Retrieval | None:
+    return answer_passages(conversation=answer.conversation, question=_question(answer))
+
+
+def _answer_not_found(answer: Message, retrieval: Retrieval) -> str:
+    """No passage cleared the bar: say so, without asking the model to guess."""
+    Message.objects.filter(pk=answer.pk).update(
+        content=retrieval.not_found_text,
+        state=Message.State.COMPLETE,
+        sources=[],
+        notice="",
+        error="",
+        prompt_tokens=0,
+        completion_tokens=0,
+        tokens_per_second=0.0,
+    )
+    answer.refresh_from_db()
+    message_publish(answer)
+    event_pump.flush()
+    Conversation.objects.filter(pk=answer.conversation_id).update(updated_at=timezone.now())
+    return "Nothing found in the documents"
 
 
 def _write_answer(context: JobContext, answer: Message) -> str:
@@ -226,9 +283,12 @@ def _write_answer(context: JobContext, answer: Message) -> str:
         model = chat_model_for(answer.conversation)
     except ChatError as exc:
         raise JobFailed(str(exc)) from exc
-    _set_state(answer, Message.State.STREAMING, model_name=model.name)
+    retrieval = _retrieve(answer)
+    if retrieval is not None and not retrieval.passages:
+        return _answer_not_found(answer, retrieval)
     engine, spec = chat_engine(), _spec_for(model)
-    plan = _plan(engine, spec, model, answer)
+    plan = _plan(engine, spec, model, answer, retrieval.passages if retrieval else ())
+    _set_state(answer, Message.State.STREAMING, model_name=model.name, sources=sources_payload(plan.passages))
     writer, stats = _AnswerWriter(answer), StreamStats()
 
     def should_stop() -> bool:

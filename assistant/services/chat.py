@@ -47,6 +47,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         "context_size": message.context_size,
         "tokens_per_second": round(message.tokens_per_second, 1),
         "queue_position": message_queue_position(message),
+        "sources": message.sources,
     }
 
 
@@ -224,7 +225,13 @@ def message_regenerate(*, owner: Any, message_id: int) -> Message:
         _ensure_idle(owner)
         cache.delete(_stop_key(message.pk))
         Message.objects.filter(pk=message.pk).update(
-            content="", state=Message.State.QUEUED, error="", notice="", model_name=model.name, completion_tokens=0
+            content="",
+            state=Message.State.QUEUED,
+            error="",
+            notice="",
+            model_name=model.name,
+            completion_tokens=0,
+            sources=[],
         )
         message.refresh_from_db()
         _queue_answer(conversation=message.conversation, answer=message)

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 HANDLERS: dict[str, str] = {
     JobKind.SELFCHECK: "assistant.services.selfcheck:selfcheck_run",
     JobKind.CHAT: "assistant.services.answer:chat_answer_run",
-    JobKind.MODEL_IMPORT: "assistant.services.local_models:model_import_run",
+    JobKind.MODEL_IMPORT: "assistant.services.model_import:model_import_run",
     JobKind.MODELS_SCAN: "assistant.services.local_models:models_scan_run",
     JobKind.DOCUMENT_INGEST: "assistant.services.documents:document_ingest_run",
 }

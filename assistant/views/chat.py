@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from assistant.models import Conversation, ImageAttachment, LocalModel, Persona
+from assistant.models import Conversation, Document, ImageAttachment, LocalModel, Persona
 from assistant.services.chat import (
     ChatError,
     conversation_create,
@@ -53,6 +53,9 @@ def conversation_page(request: MemberRequest, conversation_id: int) -> HttpRespo
             "default_model": next((m for m in chat_models if m.is_default), None),
             "personas": Persona.objects.filter(owner=request.user),
             "vision_models": vision_model_names(),
+            "documents_scopes": Conversation.DocumentsScope.choices,
+            "ready_documents": Document.objects.owned_by(request.user).searchable().order_by("name"),
+            "selected_documents": set(conversation.documents.values_list("pk", flat=True)),
         },
     )
 
@@ -87,7 +90,13 @@ def conversation_settings(request: MemberRequest, conversation_id: int) -> HttpR
     conversation.model = get_object_or_404(LocalModel, pk=model_id, role=LocalModel.Role.CHAT) if model_id else None
     conversation.persona = get_object_or_404(Persona, pk=persona_id, owner=request.user) if persona_id else None
     conversation.system_prompt = request.POST.get("system_prompt", "").strip()[:8000]
-    conversation.save(update_fields=["model", "persona", "system_prompt", "updated_at"])
+    scope = request.POST.get("documents_scope")
+    if scope in Conversation.DocumentsScope.values:
+        conversation.documents_scope = scope
+        chosen = [int(value) for value in request.POST.getlist("documents") if value.isdigit()]
+        # Only the member's own documents can be chosen; other ids are ignored.
+        conversation.documents.set(Document.objects.owned_by(request.user).filter(pk__in=chosen))
+    conversation.save(update_fields=["model", "persona", "system_prompt", "documents_scope", "updated_at"])
     messages.success(request, "Conversation settings saved.")
     return redirect("conversation", conversation_id=conversation.pk)
 

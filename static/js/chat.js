@@ -136,14 +136,106 @@
     });
   }
 
-  function renderMarkdown(target, text) {
+  function renderMarkdown(target, text, sources) {
     if (!md || !purify) {
       target.textContent = text; // the libraries did not load: plain text is always safe
+      linkCitations(target, sources);
       return;
     }
     var fragment = purify.sanitize(md.render(text), PURIFY_CONFIG);
     codeBlocks(fragment);
+    linkCitations(fragment, sources);
     target.replaceChildren(fragment);
+  }
+
+  /* ------------------------------------------------------------- citations */
+
+  // Where a source opens: its document, at its page. Built from numbers only, never from model text.
+  function sourceHref(source) {
+    var id = Number(source.document_id);
+    var page = Number(source.page);
+    if (!(id > 0) || !(page > 0) || id % 1 || page % 1) return "";
+    return "/documents/" + id + "/?page=" + page + "#p" + page;
+  }
+
+  function sourcesByNumber(sources) {
+    var byNumber = {};
+    (Array.isArray(sources) ? sources : []).forEach(function (source) {
+      if (source && sourceHref(source)) byNumber[String(source.n)] = source;
+    });
+    return byNumber;
+  }
+
+  // Turns "[n]" in the answer's text nodes into links to source n. Runs after sanitising, and only
+  // ever creates elements and text nodes: the model's text never reaches innerHTML here.
+  function linkCitations(root, sources) {
+    var byNumber = sourcesByNumber(sources);
+    if (!Object.keys(byNumber).length) return;
+    var walker = doc.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    var nodes = [];
+    while (walker.nextNode()) {
+      var node = walker.currentNode;
+      if (node.parentNode && node.parentNode.closest && node.parentNode.closest("a, code, pre")) continue;
+      if (/\[\d{1,2}\]/.test(node.nodeValue)) nodes.push(node);
+    }
+    nodes.forEach(function (node) {
+      var parts = node.nodeValue.split(/(\[\d{1,2}\])/);
+      var out = doc.createDocumentFragment();
+      parts.forEach(function (part) {
+        var match = /^\[(\d{1,2})\]$/.exec(part);
+        var source = match && byNumber[match[1]];
+        if (!source) {
+          if (part) out.appendChild(doc.createTextNode(part));
+          return;
+        }
+        var link = doc.createElement("a");
+        link.className = "msg__cite";
+        link.href = sourceHref(source);
+        link.textContent = part;
+        link.title = sourceLabel(source);
+        out.appendChild(link);
+      });
+      node.parentNode.replaceChild(out, node);
+    });
+  }
+
+  function sourceLabel(source) {
+    var percent = Math.round((Number(source.score) || 0) * 100);
+    var where = (source.page_label || "page") + " " + Number(source.page);
+    return "[" + Number(source.n) + "] " + String(source.document || "") + ", " + where + " — " + percent + "%";
+  }
+
+  function renderSources(entry) {
+    var sources = Array.isArray(entry.data.sources) ? entry.data.sources : [];
+    var box = field(entry, "sources");
+    var key = JSON.stringify(sources);
+    if (box.getAttribute("data-key") === key) return;
+    box.setAttribute("data-key", key);
+    var list = field(entry, "sources-list");
+    list.replaceChildren();
+    sources.forEach(function (source) {
+      var href = sourceHref(source);
+      if (!href) return;
+      var item = doc.createElement("li");
+      item.className = "msg__source";
+      item.id = "msg-" + Number(entry.data.id) + "-source-" + Number(source.n);
+      var details = doc.createElement("details");
+      var summary = doc.createElement("summary");
+      summary.textContent = sourceLabel(source);
+      var passage = doc.createElement("blockquote");
+      passage.className = "msg__source-text";
+      passage.textContent = String(source.text || "");
+      var link = doc.createElement("a");
+      link.className = "msg__source-link";
+      link.href = href;
+      link.textContent = "Open " + (source.page_label || "page") + " " + Number(source.page);
+      details.appendChild(summary);
+      details.appendChild(passage);
+      details.appendChild(link);
+      item.appendChild(details);
+      list.appendChild(item);
+    });
+    box.hidden = !list.children.length;
   }
 
   /* ------------------------------------------------------------- clipboard */
@@ -433,12 +525,14 @@
     else el.removeAttribute("aria-busy");
 
     var body = field(entry, "body");
-    if (entry.rendered !== data.content) {
+    var renderKey = data.content + "\u0000" + (Array.isArray(data.sources) ? data.sources.length : 0);
+    if (entry.rendered !== renderKey) {
       if (data.role === "user") body.textContent = data.content;
-      else renderMarkdown(body, data.content);
-      entry.rendered = data.content;
+      else renderMarkdown(body, data.content, data.sources);
+      entry.rendered = renderKey;
     }
     renderImages(entry);
+    if (data.role === "assistant") renderSources(entry);
 
     if (data.role === "assistant") {
       setText(field(entry, "model"), data.model);
@@ -1128,6 +1222,22 @@
         var option = select.options[select.selectedIndex];
         var name = select.name === "model" ? "Model" : "Persona";
         saveSettings(name + ": " + (option ? option.textContent.trim() : ""));
+      });
+    });
+    $all("[data-docs-autosave]", settingsForm).forEach(function (input) {
+      input.addEventListener("change", function () {
+        var mode = settingsForm.querySelector("input[name='documents_scope']:checked");
+        var label = mode && mode.parentNode ? mode.parentNode.textContent.trim() : "";
+        if (input.name === "documents" && input.checked && mode && mode.value !== "selected") {
+          var selected = settingsForm.querySelector("input[name='documents_scope'][value='selected']");
+          if (selected) {
+            selected.checked = true;
+            label = selected.parentNode.textContent.trim();
+          }
+        }
+        var summary = settingsForm.querySelector("[data-docs-summary]");
+        if (summary) summary.textContent = label;
+        saveSettings("Documents: " + label);
       });
     });
     settingsForm.addEventListener("submit", function (event) {

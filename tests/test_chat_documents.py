@@ -1,0 +1,213 @@
+"""Answers from the member's documents, with citations, through the real stack.
+
+Real parts: PDFs built with pypdf, uploaded through document_upload and indexed by the session's Celery
+worker (which loads MiniLM once and keeps it for the searches its answers make), the Chroma server, and
+a tiny random chat model. The tiny model writes nonsense, so the tests look at what the answer was written
+from (its stored sources, and the prompt growing by the passages), never at its wording.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from assistant.documents import store
+from assistant.models import Conversation, Document, DocumentStatus, Job, JobStatus, Message
+from assistant.services.chat import conversation_create, message_payload, message_send
+from assistant.services.documents import document_upload
+from assistant.services.retrieval import NOT_FOUND
+from tests.browser_support import browser_fixture, open_page_fixture, web_server_fixture  # noqa: F401
+from tests.conftest import WorkerProcess, chat_model_add, wait_for
+from tests.support.documents import filler, pdf_bytes, upload
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+BOILER_PAGES = [
+    ["Household manual", "This manual covers the appliances in the house.", filler("the kitchen", 3)],
+    ["Heating", "The boiler pressure should be 1.5 bar when the heating is cold.", filler("the heating", 3)],
+    ["Garden", "The lawn mower needs fresh petrol every spring.", filler("the garden", 3)],
+]
+BOILER_QUESTION = "What pressure should the boiler have?"
+FINAL = (Message.State.COMPLETE, Message.State.INCOMPLETE, Message.State.FAILED)
+
+
+@pytest.fixture
+def vectors(chroma_server: str) -> None:
+    """An empty documents collection: ids repeat between tests, their vectors must not."""
+    from chromadb.errors import NotFoundError
+
+    from assistant.vectors import chroma_client
+
+    with contextlib.suppress(NotFoundError):
+        chroma_client().delete_collection(store.COLLECTION)
+
+
+@pytest.fixture
+def chat_model(tiny_models: dict[str, Path]) -> Any:
+    return chat_model_add(tiny_models["llama3"])
+
+
+def indexed(owner: Any, name: str, pages: list[list[str]]) -> Document:
+    """Upload a PDF as the Documents page does, and wait for the worker to index it."""
+    document = document_upload(owner=owner, upload=upload(name, pdf_bytes(pages)))
+    job_id = document.job_id
+    wait_for(lambda: not Job.objects.get(pk=job_id).is_active, timeout=180, what=f"the worker to index {name}")
+    document.refresh_from_db()
+    assert Job.objects.get(pk=job_id).status == JobStatus.SUCCEEDED, document.error
+    assert document.status == DocumentStatus.READY
+    return document
+
+
+def ask(owner: Any, text: str, *, scope: str = "all", documents: Sequence[Document] = ()) -> Message:
+    """Send a question in a new conversation and wait for the worker's answer."""
+    conversation = conversation_create(owner=owner)
+    conversation.documents_scope = scope
+    conversation.save(update_fields=["documents_scope"])
+    conversation.documents.set(documents)
+    answer = message_send(owner=owner, conversation_id=conversation.pk, text=text)
+    wait_for(lambda: Message.objects.get(pk=answer.pk).state in FINAL, timeout=120, what="the answer", interval=0.1)
+    answer.refresh_from_db()
+    assert answer.state == Message.State.COMPLETE, answer.error
+    return answer
+
+
+def test_an_answer_carries_the_source_on_the_page_the_answer_is_on(
+    worker: WorkerProcess, alice: Any, vectors: None, chat_model: Any
+) -> None:
+    manual = indexed(alice, "Manual.pdf", BOILER_PAGES)
+
+    answer = ask(alice, BOILER_QUESTION)
+    without = ask(alice, BOILER_QUESTION, scope="none")
+
+    assert answer.sources, "the answer was written from no passage"
+    first = answer.sources[0]
+    assert (first["n"], first["document_id"], first["document"], first["page"]) == (1, manual.pk, "Manual.pdf", 2)
+    assert "1.5 bar" in first["text"]
+    assert 0 < first["score"] <= 1
+    assert answer.completion_tokens > 0  # the model wrote it
+    # The passages went into the prompt: the same question costs far more with them than without.
+    assert answer.prompt_tokens > without.prompt_tokens + 50
+    assert message_payload(answer)["sources"] == answer.sources
+
+
+def test_a_question_the_documents_cannot_answer_is_not_sent_to_the_model(
+    worker: WorkerProcess, alice: Any, vectors: None, chat_model: Any
+) -> None:
+    indexed(alice, "Manual.pdf", BOILER_PAGES)
+
+    answer = ask(alice, "Who painted the Mona Lisa?")
+
+    assert answer.content.startswith(NOT_FOUND)
+    assert "all your documents" in answer.content or "your one document" in answer.content
+    assert answer.sources == []
+    assert (answer.prompt_tokens, answer.completion_tokens) == (0, 0)  # no model call
+
+
+def test_a_members_question_never_retrieves_anothers_passages(
+    worker: WorkerProcess, alice: Any, bob: Any, vectors: None, chat_model: Any
+) -> None:
+    alices = indexed(alice, "Manual.pdf", BOILER_PAGES)
+    bobs = indexed(bob, "Recipes.pdf", [["Apple cake", "Bake the apple cake for forty minutes.", filler("cakes", 3)]])
+
+    answer = ask(bob, "The boiler pressure should be 1.5 bar when the heating is cold.")
+
+    assert all(source["document_id"] == bobs.pk for source in answer.sources)
+    assert alices.pk not in {source["document_id"] for source in answer.sources}
+    assert "1.5 bar" not in str(answer.sources)
+
+
+def test_scope_none_answers_without_searching(
+    worker: WorkerProcess, alice: Any, vectors: None, chat_model: Any
+) -> None:
+    indexed(alice, "Manual.pdf", BOILER_PAGES)
+
+    answer = ask(alice, BOILER_QUESTION, scope="none")
+
+    assert answer.sources == []
+    assert answer.completion_tokens > 0
+    assert not answer.content.startswith(NOT_FOUND)
+
+
+def test_scope_selected_uses_only_the_selected_documents(
+    worker: WorkerProcess, alice: Any, vectors: None, chat_model: Any
+) -> None:
+    indexed(alice, "Manual.pdf", BOILER_PAGES)
+    cottage = indexed(
+        alice,
+        "Cottage.pdf",
+        [["Cottage heating", "The cottage boiler pressure should be 2 bar when cold.", filler("the cottage", 3)]],
+    )
+
+    answer = ask(alice, BOILER_QUESTION, scope="selected", documents=[cottage])
+
+    assert answer.sources
+    assert {source["document_id"] for source in answer.sources} == {cottage.pk}
+
+
+def test_the_documents_control_saves_the_scope_with_only_the_members_documents(
+    client: Client, alice: Any, bob: Any, chat_model: Any
+) -> None:
+    mine = Document.objects.create(owner=alice, name="Mine.pdf", file="x", kind="pdf", size_bytes=1, sha256="a")
+    theirs = Document.objects.create(owner=bob, name="Theirs.pdf", file="y", kind="pdf", size_bytes=1, sha256="b")
+    conversation = conversation_create(owner=alice)
+    client.force_login(alice)
+
+    response = client.post(
+        f"/chat/{conversation.pk}/settings/",
+        {"documents_scope": "selected", "documents": [mine.pk, theirs.pk], "system_prompt": ""},
+    )
+
+    assert response.status_code == 302
+    conversation.refresh_from_db()
+    assert conversation.documents_scope == Conversation.DocumentsScope.SELECTED
+    assert list(conversation.documents.all()) == [mine]
+
+
+@pytest.mark.browser
+def test_the_page_shows_sources_and_links_citations_without_running_their_text(
+    alice: Any, chat_model: Any, open_page: Any
+) -> None:
+    conversation = conversation_create(owner=alice)
+    Message.objects.create(conversation=conversation, role="user", content="What pressure?")
+    hostile = '<img src=x onerror="window.__xss=1">[1]'
+    Message.objects.create(
+        conversation=conversation,
+        role="assistant",
+        content="It should be 1.5 bar [1]. Not [7], and `[1]` in code stays text. " + hostile,
+        sources=[
+            {
+                "n": 1,
+                "document_id": 42,
+                "document": "<b>Manual</b>.pdf",
+                "page": 2,
+                "page_label": "page",
+                "score": 0.834,
+                "text": "The boiler pressure should be 1.5 bar <script>window.__xss=1</script>",
+            }
+        ],
+    )
+    page = open_page(alice, f"/chat/{conversation.pk}/")
+    page.wait_for_selector(".msg--assistant .msg__sources:not([hidden])")
+
+    citations = page.eval_on_selector_all(
+        ".msg--assistant .msg__body a.msg__cite", "links => links.map(a => [a.textContent, a.getAttribute('href')])"
+    )
+    assert citations == [["[1]", "/documents/42/?page=2#p2"], ["[1]", "/documents/42/?page=2#p2"]]
+    assert page.text_content(".msg--assistant .msg__body code") == "[1]"
+    assert "[7]" in (page.text_content(".msg--assistant .msg__body") or "")
+    assert page.text_content(".msg__source summary") == "[1] <b>Manual</b>.pdf, page 2 — 83%"
+    assert page.get_attribute(".msg__source-link", "href") == "/documents/42/?page=2#p2"
+    assert "<script>" in (page.text_content(".msg__source-text") or "")  # shown as text
+    assert page.evaluate("() => window.__xss") is None
+    assert (
+        page.eval_on_selector_all(
+            ".msg--assistant :is(.msg__body, .msg__sources) :is(img, script)", "els => els.length"
+        )
+        == 0
+    )
+    assert not page.problems
