@@ -72,7 +72,8 @@ def test_upload_watch_it_index_search_and_open_the_cited_page(
     assert target.is_visible()
     assert page.evaluate("() => document.querySelector('#p2').getBoundingClientRect().top < window.innerHeight")
     _shot(page, "document-detail-laptop")
-    assert page.problems == []
+    # The one refused upload is logged by the browser as a failed request; nothing else may be.
+    assert [problem for problem in page.problems if "status of 400" not in problem] == []
 
     if SCREENSHOTS:
         for path, name in [("/documents/", "documents-list"), (f"/documents/{document.pk}/?page=2#p2", "document")]:
@@ -80,4 +81,3 @@ def test_upload_watch_it_index_search_and_open_the_cited_page(
             _shot(phone, f"{name}-phone")
         dark = open_page(alice, "/documents/search/?q=boiler", color_scheme="dark")
         _shot(dark, "documents-search-dark")
-

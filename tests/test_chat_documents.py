@@ -56,6 +56,7 @@ def indexed(owner: Any, name: str, pages: list[list[str]]) -> Document:
     """Upload a PDF as the Documents page does, and wait for the worker to index it."""
     document = document_upload(owner=owner, upload=upload(name, pdf_bytes(pages)))
     job_id = document.job_id
+    assert job_id is not None
     wait_for(lambda: not Job.objects.get(pk=job_id).is_active, timeout=180, what=f"the worker to index {name}")
     document.refresh_from_db()
     assert Job.objects.get(pk=job_id).status == JobStatus.SUCCEEDED, document.error
@@ -211,3 +212,40 @@ def test_the_page_shows_sources_and_links_citations_without_running_their_text(
         == 0
     )
     assert not page.problems
+
+
+class _WordCounter:
+    """Stands for the chat engine's tokenizer: one token a word, so budgets are easy to reason about."""
+
+    def count_tokens(self, spec: Any, text: str) -> int:
+        return len(text.split())
+
+
+def test_passages_are_dropped_before_the_question_and_after_old_turns() -> None:
+    from assistant.services.answer import MESSAGE_OVERHEAD_TOKENS, _fit_turns, _system_text
+    from assistant.services.documents import Passage
+
+    manual = Document(pk=1, name="Manual.pdf", kind="pdf")
+    passages = [Passage(manual, n, n + 1, "", " ".join(["word"] * 100), 0, 0, 1.0 - n / 10, 0.5, 1) for n in range(3)]
+    turns = [
+        {"role": "user", "text": "old " * 50, "images": []},
+        {"role": "assistant", "text": "reply " * 50, "images": []},
+        {"role": "user", "text": "What pressure should the boiler have?", "images": []},
+    ]
+    engine: Any = _WordCounter()
+    question_cost = 6 + MESSAGE_OVERHEAD_TOKENS
+
+    kept_turns, dropped, cost, kept = _fit_turns(engine, None, turns, "", 10_000, 0, passages)  # type: ignore[arg-type]
+    assert (dropped, kept) == (0, 3)
+
+    # Room for the question and two passages: the old turns go first, then the weakest passage.
+    budget = engine.count_tokens(None, _system_text("", passages[:2])) + MESSAGE_OVERHEAD_TOKENS + question_cost
+    kept_turns, dropped, cost, kept = _fit_turns(engine, None, turns, "", budget, 0, passages)  # type: ignore[arg-type]
+    assert kept_turns == turns[2:]
+    assert dropped == 2
+    assert kept == 2
+    assert cost <= budget
+
+    # No room for any passage: the question is still asked.
+    kept_turns, _, _, kept = _fit_turns(engine, None, turns, "", question_cost + 5, 0, passages)  # type: ignore[arg-type]
+    assert (kept_turns, kept) == (turns[2:], 0)
