@@ -17,7 +17,13 @@ NAVIGATION = [
 
 
 # Pages that belong under a navigation entry named differently.
-SECTION_OF = {"conversation": "chat", "chat_search": "chat", "personas": "chat"}
+SECTION_OF = {
+    "conversation": "chat",
+    "chat_search": "chat",
+    "personas": "chat",
+    "document": "documents",
+    "documents_search": "documents",
+}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -624,8 +624,8 @@
     if (seen && Number(job.seq) <= seen.seq) return;
     seenJobs[job.id] = { seq: Number(job.seq) || 0, status: job.status };
     var wasActive = !seen || !FINAL[seen.status];
-    // Chat answers show their own state where they are written.
-    if (!wasActive || job.kind === "chat") return;
+    // Chat answers, and pages showing their own jobs inline, need no toast.
+    if (!wasActive || job.kind === "chat" || document.querySelector('[data-job-id="' + job.id + '"], [data-inline-jobs]')) return;
     var name = job.title || "A job";
     var jobsUrl = body.getAttribute("data-jobs-url") || "/jobs/";
     if (job.status === "succeeded") {
