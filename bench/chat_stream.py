@@ -39,6 +39,7 @@ GOAL_RATE = 0.95  # Hearth tokens/s over plain tokens/s, at least
 GOAL_TTFT_MS = 50.0  # Hearth time to first token minus plain, at most
 GOAL_TURN_RATIO = 1.5  # Hearth turn-N time to first token over turn 1, at most
 TURN_TIMEOUT = 600.0  # seconds one answer may take before the run is abandoned
+BUSY_LOAD = 0.5  # a 1-minute load average above this many per core makes the run noisy
 SETTLE_SECONDS = 0.3  # pause before each measured request, so the previous one has fully finished
 FINAL_STATES = ("complete", "incomplete", "failed")
 CHILD_LABELS = (("redis-server", "redis"), ("daphne", "web"), ("celery", "worker"))
@@ -52,10 +53,18 @@ STORIES = (
     "Write a long story about a cat who learns to play the piano.",
     "Write a long story about a gardener who grows a giant pumpkin.",
 )
-# The turns of one conversation; --turns takes the first N (cycled when N is larger).
-CONVERSATION = (
+# A conversation: its opening question (one per repeat, cycled) then these follow-ups. Each repeat
+# opens differently, so its first turn shares no more with the previous conversation than the
+# template's system prompt, on either side.
+OPENERS = (
     "What could I cook tonight with rice, eggs and spinach?",
-    "How long should I boil the eggs?",
+    "What could I cook tonight with pasta, tomatoes and basil?",
+    "What could I cook tonight with potatoes, leeks and cheese?",
+    "What could I cook tonight with lentils, carrots and onions?",
+    "What could I cook tonight with bread, mushrooms and cream?",
+)
+FOLLOW_UPS = (
+    "How long does it take to make?",
     "Can I make it for a vegetarian guest?",
     "Write a shopping list for it.",
     "How do I store the leftovers?",
@@ -65,6 +74,10 @@ CONVERSATION = (
     "Summarise the whole plan in three steps.",
     "Thank you! Any last tips?",
 )
+
+
+def conversation_texts(repeat: int, turns: int) -> list[str]:
+    return [OPENERS[repeat % len(OPENERS)]] + [FOLLOW_UPS[i % len(FOLLOW_UPS)] for i in range(turns - 1)]
 
 
 class BenchError(RuntimeError):
@@ -545,9 +558,9 @@ async def measure(
         for repeat in range(options.repeats):
             say(f"single turn {repeat + 1}/{options.repeats}")
             await single_turns(results, options, STORIES[repeat % len(STORIES)], chat, generate, client, next(fresh))
-        texts = [CONVERSATION[i % len(CONVERSATION)] for i in range(options.turns)]
         for repeat in range(options.repeats):
             say(f"{options.turns}-turn conversation {repeat + 1}/{options.repeats}")
+            texts = conversation_texts(repeat, options.turns)
             results.plain_conversations.append(await plain_conversation(chat, texts, options.max_tokens))
             results.hearth_conversations.append(await hearth_conversation(client, next(fresh), texts))
         results.worker_rss_mb = worker_rss_mb()
@@ -744,7 +757,14 @@ def report_text(options: Options, site_context: int, results: Measurements, befo
         f"GPU offload {'yes' if after['gpu_offload'] else 'no'}, load average {before['load_average']} → "
         f"{after['load_average']}"
     )
-    return "\n".join([header, "", table(rows(results, options.turns)), "", *notes(results)])
+    busiest = max(before["load_average"][0], after["load_average"][0])
+    warning = (
+        [f"WARNING: the machine was busy (load average up to {busiest} on {after['cores']} cores); other processes "
+         "preempt llama.cpp's threads and these figures swing widely. Re-run when it is idle."]
+        if busiest > BUSY_LOAD * (after["cores"] or 1)
+        else []
+    )  # fmt: skip
+    return "\n".join([header, *warning, "", table(rows(results, options.turns)), "", *notes(results)])
 
 
 # --- main ------------------------------------------------------------------------------------------

@@ -183,11 +183,25 @@ def celery_worker(django_db_setup: None, chroma_server: str) -> Iterator[WorkerP
 
 
 @pytest.fixture
-def worker(celery_worker: WorkerProcess) -> WorkerProcess:
-    """The session's worker, restarted first if an earlier test killed it."""
+def worker(celery_worker: WorkerProcess) -> Iterator[WorkerProcess]:
+    """The session's worker, restarted first if an earlier test killed it.
+
+    Afterwards it is left idle: a job still writing while the test database is flushed can
+    deadlock PostgreSQL's TRUNCATE.
+    """
     if not celery_worker.running:
         celery_worker.start()
-    return celery_worker
+    yield celery_worker
+    _stop_all_jobs()
+
+
+def _stop_all_jobs() -> None:
+    from assistant.models import Job
+    from assistant.services.jobs import job_cancel
+
+    for job in Job.objects.active():
+        job_cancel(job=job)
+    wait_for(lambda: not Job.objects.active().exists(), timeout=60, what="the worker to go idle", interval=0.2)
 
 
 @pytest.fixture

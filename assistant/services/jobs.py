@@ -213,8 +213,19 @@ def jobs_requeue_stale() -> list[int]:
     Every worker runs this now and then. Re-sending is safe: job_claim lets one delivery win.
     """
     stale = timezone.now() - timedelta(seconds=settings.HEARTH_JOB_STALE_SECONDS)
+    abandoned = Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale)
+    # A job its owner cancelled has nobody left to hear the cancel: it ends here.
+    for job_id in abandoned.filter(cancel_requested=True).values_list("pk", flat=True):
+        _record_event(
+            job_id,
+            fence=Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale),
+            status=JobStatus.CANCELLED,
+            message="Cancelled",
+            claim_token="",
+            finished_at=timezone.now(),
+        )
     revived: list[int] = []
-    for job_id in Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale).values_list("pk", flat=True):
+    for job_id in abandoned.filter(cancel_requested=False).values_list("pk", flat=True):
         if _record_event(
             job_id,
             fence=Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale),
