@@ -47,6 +47,15 @@ def _egress_guard() -> None:
     egress_guard.install()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> None:
+    """Each test gets its own channel layer: a layer keeps locks bound to the event loop of the
+    test that first used it, and a later test's loop must not inherit one left held."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _static_files() -> None:
     """Pages name their assets by content hash, as `make run` serves them after collectstatic."""
