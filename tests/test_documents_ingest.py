@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
 import re
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -735,26 +732,3 @@ def test_a_worker_killed_mid_ingest_leaves_exactly_one_vector_per_passage(
     assert document.chunk_count == DocumentChunk.objects.filter(document=document).count() > 64
     assert vector_ids(document) == sorted(f"{document.pk}:{n}" for n in range(document.chunk_count))
     assert documents_search(owner=alice, query="photo album index page 7", limit=3)
-
-
-# --- what the web process imports ---------------------------------------------------------------------------
-
-
-def test_the_documents_services_import_no_ml_or_parsing_library(tmp_path: Path) -> None:
-    modules = ["assistant.services.documents", "assistant.documents.store", "assistant.documents.embed"]
-    heavy = ["torch", "sentence_transformers", "transformers", "chromadb", "pypdf", "docx"]
-    code = (
-        "import django, importlib, json, sys; django.setup(); "
-        f"[importlib.import_module(m) for m in {modules!r}]; "
-        f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parent.parent,
-        env={**os.environ, "HEARTH_DATA_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []

@@ -8,7 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ["torch", "llama_cpp", "open_clip", "chromadb", "sentence_transformers", "faster_whisper", "onnxruntime"]
+HEAVY = [
+    "torch",
+    "llama_cpp",
+    "open_clip",
+    "chromadb",
+    "sentence_transformers",
+    "transformers",
+    "faster_whisper",
+    "onnxruntime",
+    "pypdf",
+    "docx",
+]
 WEB_AND_TASK_MODULES = [
     "config.asgi",
     "config.urls",
@@ -19,6 +30,9 @@ WEB_AND_TASK_MODULES = [
     "assistant.services.jobs",
     "assistant.services.selfcheck",
     "assistant.services.documents",
+    "assistant.documents.store",
+    "assistant.documents.embed",
+    "assistant.views.documents",
     "assistant.services.chat",
     "assistant.views.chat",
 ]
