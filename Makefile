@@ -93,9 +93,10 @@ test: install
 	if [ -n "$$failed" ]; then echo "make test: FAILED: $${failed#, }"; exit 1; fi; \
 	echo "make test: all checks passed"
 
-# Placeholder until there are benchmarks: runs bench/run.py when it exists.
+# The benchmarks print Hearth against the bare libraries, measured in one run on this machine.
 bench: install
-	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "No benchmarks yet (bench/run.py)."; fi
+	$(BIN)/python -m bench.chat_stream
+	$(BIN)/python -m bench.documents
 
 # Removes the venv and caches; never the data folder.
 clean:
