@@ -9,6 +9,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from typing import Any, TypedDict
 
 from asgiref.sync import async_to_sync
@@ -43,6 +44,10 @@ def event_publish(*, user_id: int, event: dict[str, Any]) -> None:
     async_to_sync(layer.group_send)(user_group(user_id), {"type": "relay", "event": event})
 
 
+# How often a streaming answer's tokens are sent on, merged; the first token goes out at once.
+TOKEN_INTERVAL_SECONDS = 0.05
+
+
 class EventPump:
     """Publishes events from a background thread, so a token never waits on Redis.
 
@@ -51,7 +56,7 @@ class EventPump:
     """
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[int, dict[str, Any]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[int, dict[str, Any]]] = queue.SimpleQueue()
         self._idle = threading.Event()
         self._idle.set()
         self._thread: threading.Thread | None = None
@@ -76,7 +81,7 @@ class EventPump:
             batch = [self._queue.get()]
             while not self._queue.empty():
                 batch.append(self._queue.get())
-            for user_id, event in _merge_tokens([item for item in batch if item is not None]):
+            for user_id, event in _merge_tokens(batch):
                 try:
                     loop.run_until_complete(layer.group_send(user_group(user_id), {"type": "relay", "event": event}))
                 except Exception:  # Redis away: the page catches up from the database when it reconnects
@@ -84,6 +89,10 @@ class EventPump:
             with self._lock:
                 if self._queue.empty():
                     self._idle.set()
+            if any(event["type"] == "chat.token" for _, event in batch):
+                # Let the next tokens gather: one send per interval instead of one per token keeps
+                # this thread (and Redis, daphne and the page) from interrupting llama.cpp's threads.
+                time.sleep(TOKEN_INTERVAL_SECONDS)
 
 
 def _merge_tokens(batch: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:

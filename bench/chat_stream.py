@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +39,7 @@ GOAL_RATE = 0.95  # Hearth tokens/s over plain tokens/s, at least
 GOAL_TTFT_MS = 50.0  # Hearth time to first token minus plain, at most
 GOAL_TURN_RATIO = 1.5  # Hearth turn-N time to first token over turn 1, at most
 TURN_TIMEOUT = 600.0  # seconds one answer may take before the run is abandoned
-BUSY_LOAD = 0.5  # a 1-minute load average above this many per core makes the run noisy
+BUSY_SHARE = 0.1  # other processes using more than this share of the CPU make the figures noisy
 SETTLE_SECONDS = 0.3  # pause before each measured request, so the previous one has fully finished
 FINAL_STATES = ("complete", "incomplete", "failed")
 CHILD_LABELS = (("redis-server", "redis"), ("daphne", "web"), ("celery", "worker"))
@@ -118,8 +118,10 @@ def parse_options(argv: list[str] | None) -> Options:
     model = args.model or CHAT.path()
     if model is None or not Path(model).is_file():
         parser.error(f"no model at {model}: pass --model PATH, or install {CHAT.requirement}")
-    if args.repeats < 1 or args.turns < 2 or args.max_tokens < 2 or args.threads < 1:
-        parser.error("--repeats and --threads must be at least 1, --turns and --max-tokens at least 2")
+    if args.repeats < 1 or args.threads < 1 or args.turns < 2 or args.max_tokens < 16 or args.context < 256:
+        parser.error(
+            "at least: --repeats 1, --threads 1, --turns 2, --max-tokens 16 and --context 256 (Hearth's minimums)"
+        )
     return Options(
         model=Path(model).resolve(),
         threads=args.threads,
@@ -151,8 +153,9 @@ class Turn:
     states: dict[str, float] = field(default_factory=dict)  # Hearth: when the answer's row reached each state
 
     def split(self) -> tuple[float, float, float]:
-        """Hearth's TTFT in three: send → "queued" event (web: consumer, database, dispatch), "queued" →
-        "streaming" (broker, worker, job claim), "streaming" → first token (prompt, prefill, first sample)."""
+        """Hearth's TTFT in three, as the client sees the row's events: send → "queued" (consumer, database,
+        dispatch), "queued" → "streaming" (broker, worker, job claim, prompt fitting), "streaming" → first
+        token (template, prefill, first sample, relay)."""
         queued, streaming = self.states.get("queued", 0.0), self.states.get("streaming", 0.0)
         if not (queued and streaming):
             return (0.0, 0.0, 0.0)
@@ -206,6 +209,23 @@ def worker_rss_mb() -> float:
     return max(sizes) / 2**20
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores of the machine have been busy since boot (time stolen by a hypervisor included)."""
+    import psutil
+
+    times = psutil.cpu_times()
+    return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))
+
+
+@contextmanager
+def others_metered(results: Measurements) -> Iterator[None]:
+    """Record what share of the CPU other processes took while the block ran: the run's noise."""
+    started, machine_before, ours_before = time.monotonic(), machine_busy_seconds(), sum(cpu_seconds().values())
+    yield
+    others = (machine_busy_seconds() - machine_before) - (sum(cpu_seconds().values()) - ours_before)
+    results.others_share = max(0.0, others) / ((time.monotonic() - started) * (os.cpu_count() or 1))
+
+
 def cpu_used(before: dict[str, float]) -> dict[str, float]:
     """CPU seconds each process spent since `before` was taken."""
     after = cpu_seconds()
@@ -231,8 +251,11 @@ class PlainChat:
         self.llama = Llama(model_path=str(path), n_ctx=context, n_threads=threads, verbose=False)
         self.sampling = chat_sampling()
 
-    def answer(self, messages: list[dict[str, Any]], max_tokens: int) -> Turn:
+    def answer(self, messages: list[dict[str, Any]], max_tokens: int, *, forget: bool = False) -> Turn:
+        """One streamed answer; `forget` first drops the KV cache, so the whole prompt is evaluated again."""
         turn = Turn(started=time.perf_counter())
+        if forget:
+            self.llama.reset()
         chunks = self.llama.create_chat_completion(
             messages=messages, max_tokens=max_tokens, stream=True, **self.sampling
         )
@@ -263,9 +286,12 @@ class PlainGenerate:
         from assistant.llm.engine import SAMPLING
 
         self.llama = Llama(model_path=str(path), n_ctx=context, n_threads=threads, verbose=False)
+        template = self.llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise BenchError(f"{path.name} has no chat template; Hearth streams such files another way")
         eos, bos = self.llama.token_eos(), self.llama.token_bos()
         self.formatter = Jinja2ChatFormatter(
-            template=self.llama.metadata["tokenizer.chat_template"],
+            template=template,
             eos_token=self.llama._model.token_get_text(eos) if eos != -1 else "",
             bos_token=self.llama._model.token_get_text(bos) if bos != -1 else "",
             stop_token_ids=[eos],
@@ -316,7 +342,7 @@ def free_port() -> int:
 
 
 def configure_environment(options: Options, data_dir: Path) -> tuple[str, Path]:
-    """Point this process (and so every child) at a private data folder and Redis. Returns the Redis URL."""
+    """Point this process (and so every child) at a private data folder and Redis: (its URL, its socket)."""
     run_dir = data_dir / "run"
     run_dir.mkdir(mode=0o700, parents=True)
     redis_socket = run_dir / "redis.sock"
@@ -357,7 +383,13 @@ def services(*, redis_url: str, redis_socket: Path, data_dir: Path, port: int, l
             ready_timeout=30,
             cwd=ROOT,
         ),
-        Service("web", web_command(host="127.0.0.1", port=port), env=env, ready=lambda: tcp_open("127.0.0.1", port)),
+        Service(
+            "web",
+            web_command(host="127.0.0.1", port=port),
+            env=env,
+            ready=lambda: tcp_open("127.0.0.1", port),
+            cwd=ROOT,
+        ),
         Service(
             "worker",
             celery_worker_command(queues=["llm"], concurrency=1, name="bench-llm"),
@@ -437,10 +469,11 @@ class HearthClient:
     @classmethod
     async def open(cls, site: Site, max_tokens: int) -> HearthClient:
         from websockets.asyncio.client import connect
+        from websockets.typing import Origin
 
         connection = await connect(
             f"ws://127.0.0.1:{site.port}/ws/events/",
-            origin=f"http://127.0.0.1:{site.port}",  # type: ignore[arg-type]
+            origin=Origin(f"http://127.0.0.1:{site.port}"),
             additional_headers={"Cookie": site.cookie},
             proxy=None,
             max_queue=None,
@@ -490,22 +523,27 @@ class Measurements:
     plain_generate: list[Turn] = field(default_factory=list)
     hearth: list[Turn] = field(default_factory=list)
     plain_conversations: list[list[Turn]] = field(default_factory=list)
+    plain_forgetting_conversations: list[list[Turn]] = field(default_factory=list)  # KV cache reset every turn
     hearth_conversations: list[list[Turn]] = field(default_factory=list)
     worker_rss_mb: float = 0.0  # memory of Hearth's llm worker at the end, its saved conversation states included
+    others_share: float = 0.0  # share of the machine's CPU that processes other than the benchmark's used
 
 
 def user(text: str) -> dict[str, Any]:
     return {"role": "user", "content": text}
 
 
-async def plain_conversation(chat: PlainChat, texts: list[str], max_tokens: int) -> list[Turn]:
-    """Each turn re-sends the whole history, as a client of plain llama-cpp-python would."""
+async def plain_conversation(chat: PlainChat, texts: list[str], max_tokens: int, *, forget: bool = False) -> list[Turn]:
+    """Each turn re-sends the whole history, as a client of plain llama-cpp-python would.
+
+    llama-cpp-python itself skips the prefix it evaluated last time; `forget` resets it before each turn.
+    """
     messages: list[dict[str, Any]] = []
     turns = []
     for text in texts:
         messages.append(user(text))
         await asyncio.sleep(SETTLE_SECONDS)
-        turn = await asyncio.to_thread(chat.answer, messages, max_tokens)
+        turn = await asyncio.to_thread(chat.answer, messages, max_tokens, forget=forget)
         messages.append({"role": "assistant", "content": turn.text})
         turns.append(turn)
     return turns
@@ -555,18 +593,33 @@ async def measure(
         await asyncio.to_thread(chat.answer, [user(WARM_UP)], options.max_tokens)
         await asyncio.to_thread(generate.answer, [user(WARM_UP)], options.max_tokens)
         await client.answer(next(fresh), WARM_UP)
-        for repeat in range(options.repeats):
-            say(f"single turn {repeat + 1}/{options.repeats}")
-            await single_turns(results, options, STORIES[repeat % len(STORIES)], chat, generate, client, next(fresh))
-        for repeat in range(options.repeats):
-            say(f"{options.turns}-turn conversation {repeat + 1}/{options.repeats}")
-            texts = conversation_texts(repeat, options.turns)
-            results.plain_conversations.append(await plain_conversation(chat, texts, options.max_tokens))
-            results.hearth_conversations.append(await hearth_conversation(client, next(fresh), texts))
+        with others_metered(results):
+            await measure_both(options, results, fresh, chat, generate, client)
         results.worker_rss_mb = worker_rss_mb()
     finally:
         await client.close()
     return results
+
+
+async def measure_both(
+    options: Options,
+    results: Measurements,
+    fresh: Iterator[int],
+    chat: PlainChat,
+    generate: PlainGenerate,
+    client: HearthClient,
+) -> None:
+    """The measured part: single turns, then the conversations, each repeat plain first, then Hearth."""
+    for repeat in range(options.repeats):
+        say(f"single turn {repeat + 1}/{options.repeats}")
+        await single_turns(results, options, STORIES[repeat % len(STORIES)], chat, generate, client, next(fresh))
+    for repeat in range(options.repeats):
+        say(f"{options.turns}-turn conversation {repeat + 1}/{options.repeats}")
+        texts = conversation_texts(repeat, options.turns)
+        results.plain_conversations.append(await plain_conversation(chat, texts, options.max_tokens))
+        forgetting = await plain_conversation(chat, texts, options.max_tokens, forget=True)
+        results.plain_forgetting_conversations.append(forgetting)
+        results.hearth_conversations.append(await hearth_conversation(client, next(fresh), texts))
 
 
 # --- the report ------------------------------------------------------------------------------------
@@ -603,6 +656,7 @@ def rows(results: Measurements, turns: int) -> list[Row]:
     ttft_vs_generate_ms = 1000 * paired(hearth, generate, lambda h, p: h.ttft - p.ttft)
     hearth_turns = median([turn_ratio(c) for c in results.hearth_conversations])
     plain_turns = median([turn_ratio(c) for c in results.plain_conversations])
+    forgetting_turns = median([turn_ratio(c) for c in results.plain_forgetting_conversations])
 
     def rate_of(runs: list[Turn]) -> str:
         return f"{median([t.rate for t in runs]):.1f} tok/s"
@@ -643,6 +697,14 @@ def rows(results: Measurements, turns: int) -> list[Row]:
             turn_goal,
             hearth_turns <= GOAL_TURN_RATIO,
         ),
+        Row(
+            "  reference: plain, KV cache reset each turn",
+            "",
+            turns_of(results.plain_forgetting_conversations),
+            f"{hearth_turns:.2f} vs {forgetting_turns:.2f}",
+            "",
+            None,
+        ),
     ]
 
 
@@ -669,6 +731,12 @@ def notes(results: Measurements) -> list[str]:
         + ", ".join(f"{t.tokens} ({t.finish})" for t in results.hearth)
         + "; plain chat "
         + ", ".join(f"{t.tokens} ({t.finish})" for t in results.plain_chat),
+        "tokens/s per repeat: Hearth "
+        + " ".join(f"{t.rate:.0f}" for t in results.hearth)
+        + "; plain chat "
+        + " ".join(f"{t.rate:.0f}" for t in results.plain_chat)
+        + "; generate loop "
+        + " ".join(f"{t.rate:.0f}" for t in results.plain_generate),
         f"Hearth worker-side rate (StreamStats): {median([t.worker_rate for t in results.hearth]):.1f} tok/s; "
         f"last token → 'complete' message: median {1000 * median(finishing):.0f} ms, "
         f"max {1000 * max(finishing, default=0):.0f} ms; worker RSS at the end {results.worker_rss_mb:.0f} MB",
@@ -733,6 +801,7 @@ def report_json(options: Options, site_context: int, results: Measurements, befo
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine_before": before,
             "machine_after": machine(),
+            "others_cpu_share": round(results.others_share, 3),
             "options": {**asdict(options), "model": str(options.model), "context": site_context},
             "rows": [asdict(r) for r in rows(results, options.turns)],
             "notes": notes(results),
@@ -742,7 +811,7 @@ def report_json(options: Options, site_context: int, results: Measurements, befo
             }
             | {
                 name: [[turn_record(t) for t in c] for c in getattr(results, name)]
-                for name in ("plain_conversations", "hearth_conversations")
+                for name in ("plain_conversations", "plain_forgetting_conversations", "hearth_conversations")
             },
         },
         indent=2,
@@ -755,13 +824,12 @@ def report_text(options: Options, site_context: int, results: Measurements, befo
         f"{options.model.name}: n_threads {options.threads}, n_ctx {site_context}, max_tokens {options.max_tokens}, "
         f"{options.repeats} repeats (medians), {after['cores']} cores {after['arch']}, "
         f"GPU offload {'yes' if after['gpu_offload'] else 'no'}, load average {before['load_average']} → "
-        f"{after['load_average']}"
+        f"{after['load_average']}, other processes' CPU share {results.others_share:.0%}"
     )
-    busiest = max(before["load_average"][0], after["load_average"][0])
     warning = (
-        [f"WARNING: the machine was busy (load average up to {busiest} on {after['cores']} cores); other processes "
-         "preempt llama.cpp's threads and these figures swing widely. Re-run when it is idle."]
-        if busiest > BUSY_LOAD * (after["cores"] or 1)
+        [f"WARNING: other processes used {results.others_share:.0%} of the CPU during the run; they preempt "
+         "llama.cpp's threads and these figures swing widely. Re-run when the machine is idle."]
+        if results.others_share > BUSY_SHARE
         else []
     )  # fmt: skip
     return "\n".join([header, *warning, "", table(rows(results, options.turns)), "", *notes(results)])
@@ -781,16 +849,14 @@ def run(options: Options) -> str:
     try:
         with (data_dir / "services.log").open("w") as out, hearth_running(options, data_dir, out) as site:
             say(f"Hearth is up on port {site.port}; loading the model for the plain runs")
-            chat = PlainChat(path=options.model, threads=options.threads, context=site.context)
-            generate = PlainGenerate(path=options.model, threads=options.threads, context=site.context)
             conversations = site.conversations(1 + 2 * options.repeats)  # warm-up, single turns, conversations
-            try:
+            with (
+                closing(PlainChat(path=options.model, threads=options.threads, context=site.context)) as chat,
+                closing(PlainGenerate(path=options.model, threads=options.threads, context=site.context)) as generate,
+            ):
                 results = asyncio.run(measure(options, site, conversations, chat, generate))
-            finally:
-                chat.close()
-                generate.close()
     except BaseException:
-        say(f"failed; the services' log is in {data_dir / 'services.log'}")
+        say(f"stopped early; the data folder and the services' log are kept in {data_dir}")
         raise
     if not options.keep:
         shutil.rmtree(data_dir, ignore_errors=True)

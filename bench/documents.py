@@ -396,6 +396,7 @@ class Hooks:
 def install_hooks() -> Hooks:
     """Time the embedder, the Chroma calls and the keyword query where the service module calls them."""
     from assistant.documents.embed import embedder
+    from assistant.services import document_search as search
     from assistant.services import documents as service
 
     hooks = Hooks()
@@ -411,11 +412,11 @@ def install_hooks() -> Hooks:
             return hooks.embed.wrap(model.embed_batch, len)(texts)
 
     timed = TimedEmbedder()
-    real_upsert, real_query, real_keyword = service.vectors_upsert, service.vectors_query, service._keyword_ranking
-    service.embedder = lambda: timed  # type: ignore[assignment]
+    real_upsert, real_query, real_keyword = service.vectors_upsert, search.vectors_query, search.keyword_ranking
+    service.embedder = search.embedder = lambda: timed  # type: ignore[assignment]
     service.vectors_upsert = lambda **kw: hooks.upsert.wrap(real_upsert)(**kw)  # type: ignore[assignment]
-    service.vectors_query = lambda **kw: hooks.vector_query.wrap(real_query)(**kw)  # type: ignore[assignment]
-    service._keyword_ranking = lambda *a: hooks.keyword.wrap(real_keyword)(*a)  # type: ignore[assignment]
+    search.vectors_query = lambda **kw: hooks.vector_query.wrap(real_query)(**kw)  # type: ignore[assignment]
+    search.keyword_ranking = lambda **kw: hooks.keyword.wrap(real_keyword)(**kw)  # type: ignore[assignment]
     return hooks
 
 
@@ -467,7 +468,6 @@ class Results:
     search_vector_ms: list[float] = field(default_factory=list)
     search_keyword_ms: list[float] = field(default_factory=list)
     bare_ms: list[float] = field(default_factory=list)
-    bare_filtered_ms: list[float] = field(default_factory=list)
 
 
 def measure_ingestion(options: Options, hooks: Hooks, results: Results) -> Any:
@@ -512,7 +512,7 @@ def measure_raw_embedding(hooks: Hooks, results: Results) -> None:
 
 
 def measure_recall(owner: Any, questions: list[dict[str, Any]]) -> tuple[int, list[str]]:
-    from assistant.services.documents import documents_search
+    from assistant.services.document_search import documents_search
 
     hits, misses = 0, []
     for question in questions:
@@ -528,12 +528,12 @@ def fill(options: Options, owner: Any, results: Results) -> None:
     """Grow the collection to options.chunks records for `owner` with perturbed real vectors and real texts."""
     import numpy as np
 
-    from assistant.documents.store import COLLECTION, COLLECTION_METADATA, vector_id
+    from assistant.documents.store import COLLECTION_METADATA, collection_name, vector_id
     from assistant.models import Document, DocumentChunk, DocumentKind, DocumentStatus
     from assistant.vectors import collection_get
 
-    collection = collection_get(name=COLLECTION, metadata=COLLECTION_METADATA)
-    real = collection.get(where={"owner_id": owner.pk}, include=["embeddings"])
+    collection = collection_get(name=collection_name(owner.pk), metadata=COLLECTION_METADATA)
+    real = collection.get(include=["embeddings"])
     base = np.asarray(real["embeddings"], dtype=np.float32)
     texts = list(
         DocumentChunk.objects.filter(document__owner=owner)
@@ -628,8 +628,8 @@ def latency_queries(questions: list[dict[str, Any]], count: int) -> list[str]:
 
 def measure_latency(options: Options, owner: Any, hooks: Hooks, queries: list[str], results: Results) -> None:
     from assistant.documents.embed import embedder
-    from assistant.documents.store import COLLECTION, COLLECTION_METADATA
-    from assistant.services.documents import documents_search
+    from assistant.documents.store import COLLECTION_METADATA, collection_name
+    from assistant.services.document_search import documents_search
     from assistant.vectors import collection_get
 
     hooks.record_texts = False
@@ -645,19 +645,15 @@ def measure_latency(options: Options, owner: Any, hooks: Hooks, queries: list[st
         results.search_vector_ms.append(1000 * hooks.vector_query.last)
         results.search_keyword_ms.append(1000 * hooks.keyword.last)
 
-    collection = collection_get(name=COLLECTION, metadata=COLLECTION_METADATA)
+    collection = collection_get(name=collection_name(owner.pk), metadata=COLLECTION_METADATA)
     model = embedder()
     vectors = [model.embed_batch([query])[0] for query in queries]
-    where = {"owner_id": owner.pk}
     for vector in vectors[:5]:
         collection.query(query_embeddings=[vector], n_results=30, include=["metadatas", "distances"])
     for vector in vectors:
         started = time.perf_counter()
         collection.query(query_embeddings=[vector], n_results=30, include=["metadatas", "distances"])
         results.bare_ms.append(1000 * (time.perf_counter() - started))
-        started = time.perf_counter()
-        collection.query(query_embeddings=[vector], n_results=30, where=where, include=["metadatas", "distances"])
-        results.bare_filtered_ms.append(1000 * (time.perf_counter() - started))
 
 
 # --- the report ------------------------------------------------------------------------------------
@@ -728,9 +724,8 @@ def rows(results: Results) -> list[Row]:
         ),
         Row("  of which query embedding", p50_p95(r.search_embed_ms), "", "", "", None),
         Row("  of which Chroma vectors_query", p50_p95(r.search_vector_ms), "", "", "", None),
-        Row("  of which keyword ranking (SQLite)", p50_p95(r.search_keyword_ms), "", "", "", None),
+        Row("  of which keyword ranking (SQLite FTS5)", p50_p95(r.search_keyword_ms), "", "", "", None),
         Row("  bare collection.query, no filter", "", p50_p95(r.bare_ms), "", "", None),
-        Row("  bare collection.query, owner filter", "", p50_p95(r.bare_filtered_ms), "", "", None),
         Row(
             f"recall@5, {r.questions} questions (small collection)",
             f"{r.recall_hits}/{r.questions} = {recall:.2f}",

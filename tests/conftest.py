@@ -129,6 +129,14 @@ def chroma_server() -> Iterator[str]:
     process.wait(timeout=30)
 
 
+@pytest.fixture
+def vectors(chroma_server: str) -> None:
+    """No member has documents vectors yet: owner and document ids repeat between tests, vectors must not."""
+    from tests.support.documents import document_collections_drop
+
+    document_collections_drop()
+
+
 class WorkerProcess:
     """A real `celery worker` on the test database. Tests may kill it and start another."""
 

@@ -308,3 +308,20 @@ def test_members_waiting_for_the_model_see_their_place_in_the_queue(alice: Any, 
     message_stop(message=first)
     second.refresh_from_db()
     assert message_payload(second)["queue_position"] == 0
+
+
+def test_a_writing_worker_hears_a_stop_at_once_without_polling(alice: Any, tiny_models: dict[str, Path]) -> None:
+    from assistant.services.answer import _StopSignal
+    from assistant.services.chat import message_stop
+
+    conversation = conversation_create(owner=alice)
+    early = Message.objects.create(conversation=conversation, role="assistant", state="streaming")
+    message_stop(message=early)
+    with _StopSignal(early.pk) as heard:
+        assert heard.is_set()  # asked for before the worker started listening
+
+    later = Message.objects.create(conversation=conversation, role="assistant", state="streaming")
+    with _StopSignal(later.pk) as heard:
+        assert not heard.is_set()
+        message_stop(message=later)
+        assert heard.wait(timeout=2)

@@ -8,7 +8,6 @@ from (its stored sources, and the prompt growing by the passages), never at its 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from assistant.documents import store
 from assistant.models import Conversation, Document, DocumentStatus, Job, JobStatus, Message
 from assistant.services.chat import conversation_create, message_payload, message_send
 from assistant.services.documents import document_upload
@@ -34,17 +32,6 @@ BOILER_PAGES = [
 ]
 BOILER_QUESTION = "What pressure should the boiler have?"
 FINAL = (Message.State.COMPLETE, Message.State.INCOMPLETE, Message.State.FAILED)
-
-
-@pytest.fixture
-def vectors(chroma_server: str) -> None:
-    """An empty documents collection: ids repeat between tests, their vectors must not."""
-    from chromadb.errors import NotFoundError
-
-    from assistant.vectors import chroma_client
-
-    with contextlib.suppress(NotFoundError):
-        chroma_client().delete_collection(store.COLLECTION)
 
 
 @pytest.fixture
@@ -223,7 +210,7 @@ class _WordCounter:
 
 def test_passages_are_dropped_before_the_question_and_after_old_turns() -> None:
     from assistant.services.answer import MESSAGE_OVERHEAD_TOKENS, _fit_turns, _system_text
-    from assistant.services.documents import Passage
+    from assistant.services.document_search import Passage
 
     manual = Document(pk=1, name="Manual.pdf", kind="pdf")
     passages = [Passage(manual, n, n + 1, "", " ".join(["word"] * 100), 0, 0, 1.0 - n / 10, 0.5, 1) for n in range(3)]

@@ -8,7 +8,6 @@ point; their broker message is not sent, so the session's worker does not race t
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import re
@@ -27,6 +26,7 @@ from assistant.documents.embed import Embedder
 from assistant.documents.extract import Block, Page, pages_extract
 from assistant.models import Document, DocumentChunk, DocumentKind, DocumentStatus, Job, JobEvent, JobStatus
 from assistant.services import documents as service
+from assistant.services.document_search import documents_search
 from assistant.services.documents import (
     DocumentDuplicate,
     document_cancel,
@@ -34,7 +34,6 @@ from assistant.services.documents import (
     document_name_clean,
     document_reindex,
     document_upload,
-    documents_search,
 )
 from assistant.services.runner import job_execute
 from tests.conftest import WorkerProcess, wait_for
@@ -70,17 +69,6 @@ def embedding_model() -> Embedder:
 
 
 @pytest.fixture
-def vectors(chroma_server: str) -> None:
-    """An empty documents collection on the session's real Chroma server."""
-    from chromadb.errors import NotFoundError
-
-    from assistant.vectors import chroma_client
-
-    with contextlib.suppress(NotFoundError):  # not created yet
-        chroma_client().delete_collection(store.COLLECTION)
-
-
-@pytest.fixture
 def inline_jobs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Jobs are not sent to the broker; tests run them here with job_execute, as a worker would."""
     sent: list[int] = []
@@ -96,7 +84,7 @@ def run_inline(document: Document) -> Job:
 
 
 def vector_ids(document: Document) -> list[str]:
-    collection = store.collection_get(name=store.COLLECTION, metadata=store.COLLECTION_METADATA)
+    collection = store.collection_get(name=store.collection_name(document.owner_id))
     return sorted(collection.get(where={"document_id": document.pk}, include=[])["ids"])
 
 
@@ -488,9 +476,11 @@ def test_members_never_find_each_others_passages_on_the_real_chroma_server(
     vector = embedding_model.embed_batch(["code of the safe"])[0]
     hits = store.vectors_query(owner_id=bob.pk, embedding=vector, document_ids=[alices.pk, bobs.pk], limit=50)
     assert {hit.document_id for hit in hits} == {bobs.pk}
-    collection = store.collection_get(name=store.COLLECTION, metadata=store.COLLECTION_METADATA)
-    stored = collection.get(where={"document_id": alices.pk}, include=["metadatas"])
+    hits = store.vectors_query(owner_id=bob.pk, embedding=vector, document_ids=None, limit=50)
+    assert {hit.document_id for hit in hits} == {bobs.pk}
+    stored = store.collection_get(name=store.collection_name(alice.pk)).get(include=["metadatas"])
     assert {m["owner_id"] for m in stored["metadatas"]} == {alice.pk}
+    assert {m["document_id"] for m in stored["metadatas"]} == {alices.pk}
 
 
 # --- retries, crashes, cancel, re-index, delete ---------------------------------------------------------------
@@ -655,7 +645,7 @@ def test_delete_removes_the_file_the_rows_and_the_vectors(
     assert not path.exists()
     assert not Document.objects.filter(pk=document_id).exists()
     assert not DocumentChunk.objects.filter(document_id=document_id).exists()
-    assert store.vectors_count(document_id=document_id) == 0
+    assert store.vectors_count(owner_id=alice.pk, document_id=document_id) == 0
     assert documents_search(owner=alice, query="apple cake") == []
     assert Job.objects.filter(kind="document_ingest").count() == 1  # the job stays on record
 
@@ -714,7 +704,11 @@ def test_a_worker_killed_mid_ingest_leaves_exactly_one_vector_per_passage(
     worker.kill()
     document.refresh_from_db()
     assert document.status == DocumentStatus.INDEXING
-    assert 0 < store.vectors_count(document_id=document.pk) < DocumentChunk.objects.filter(document=document).count()
+    assert (
+        0
+        < store.vectors_count(owner_id=alice.pk, document_id=document.pk)
+        < DocumentChunk.objects.filter(document=document).count()
+    )
     assert documents_search(owner=alice, query="photo album index") == []
 
     worker.start()

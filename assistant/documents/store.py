@@ -1,13 +1,15 @@
-"""Passage vectors in the Chroma server: one collection for every member's documents.
+"""Passage vectors in the Chroma server: one collection per member.
 
-Each record's id is f"{document_id}:{chunk_number}", so writing a document again overwrites
-instead of adding. Its metadata names the owner, the document, the page and the character offsets,
-and every query is filtered by owner_id: one member's search never sees another's passages.
-A Chroma server that does not answer raises ConnectionError, which the job runner retries.
+A member's searches go to their own collection, so no query ever needs an owner filter (which costs
+Chroma a scan of the metadata) and none can reach another member's passages even if a filter were
+wrong. Each record's id is f"{document_id}:{chunk_number}", so writing a document again overwrites
+instead of adding; its metadata still names the owner, the document, the page and the character
+offsets. A Chroma server that does not answer raises ConnectionError, which the job runner retries.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from typing import Any, TypeVar
 from assistant.documents.chunk import Chunk
 from assistant.vectors import collection_get
 
-COLLECTION = "hearth_documents"
+COLLECTION_PREFIX = "hearth_documents_"
 # Cosine distance on unit vectors: similarity is 1 - distance.
 COLLECTION_METADATA = {"hnsw:space": "cosine"}
 
@@ -34,6 +36,10 @@ def vector_id(document_id: int, chunk_number: int) -> str:
     return f"{document_id}:{chunk_number}"
 
 
+def collection_name(owner_id: int) -> str:
+    return f"{COLLECTION_PREFIX}{owner_id}"
+
+
 @contextmanager
 def _answering() -> Iterator[None]:
     """Turn "the server is not there" into ConnectionError, whichever way the client says it."""
@@ -49,9 +55,28 @@ def _answering() -> Iterator[None]:
         raise
 
 
-def _call(action: Callable[[Any], T]) -> T:
+# A collection handle per member, kept: asking the server for it is a round trip per call otherwise.
+_collections: dict[int, Any] = {}
+_collections_lock = threading.Lock()
+
+
+def _collection(owner_id: int) -> Any:
+    with _collections_lock:
+        if owner_id not in _collections:
+            _collections[owner_id] = collection_get(name=collection_name(owner_id), metadata=COLLECTION_METADATA)
+        return _collections[owner_id]
+
+
+def _call(owner_id: int, action: Callable[[Any], T]) -> T:
+    from chromadb.errors import NotFoundError
+
     with _answering():
-        return action(collection_get(name=COLLECTION, metadata=COLLECTION_METADATA))
+        try:
+            return action(_collection(owner_id))
+        except NotFoundError:  # dropped on the server since the handle was kept: make it again
+            with _collections_lock:
+                _collections.pop(owner_id, None)
+            return action(_collection(owner_id))
 
 
 def vectors_upsert(
@@ -62,6 +87,7 @@ def vectors_upsert(
     if not chunks:
         return
     _call(
+        owner_id,
         lambda collection: collection.upsert(
             ids=[vector_id(document_id, chunk.number) for chunk in chunks],
             embeddings=[list(vector) for vector in embeddings],
@@ -76,41 +102,39 @@ def vectors_upsert(
                 }
                 for chunk in chunks
             ],
-        )
+        ),
     )
 
 
-def vectors_delete(*, document_id: int) -> None:
+def vectors_delete(*, owner_id: int, document_id: int) -> None:
     """Remove every vector of the document; nothing to remove is not an error."""
-    _call(lambda collection: collection.delete(where={"document_id": document_id}))
+    _call(owner_id, lambda collection: collection.delete(where={"document_id": document_id}))
 
 
-def vectors_count(*, document_id: int) -> int:
-    ids = _call(lambda collection: collection.get(where={"document_id": document_id}, include=[])["ids"])
+def vectors_count(*, owner_id: int, document_id: int) -> int:
+    ids = _call(owner_id, lambda collection: collection.get(where={"document_id": document_id}, include=[])["ids"])
     return len(ids)
 
 
 def vectors_query(
-    *, owner_id: int, embedding: Sequence[float], document_ids: Sequence[int], limit: int
+    *, owner_id: int, embedding: Sequence[float], document_ids: Sequence[int] | None, limit: int
 ) -> list[VectorHit]:
-    """The owner's passages nearest to `embedding`, among `document_ids` (which must not be empty)."""
-    if not document_ids or limit < 1:
+    """The owner's passages nearest to `embedding`: among `document_ids`, or among all when None."""
+    if limit < 1 or (document_ids is not None and not document_ids):
         return []
-    where: dict[str, Any] = {"$and": [{"owner_id": owner_id}, {"document_id": {"$in": list(document_ids)}}]}
+    where = None if document_ids is None else {"document_id": {"$in": list(document_ids)}}
     found = _call(
+        owner_id,
         lambda collection: collection.query(
             query_embeddings=[list(embedding)], n_results=limit, where=where, include=["metadatas", "distances"]
-        )
+        ),
     )
-    hits = []
-    for metadata, distance in zip(found["metadatas"][0], found["distances"][0], strict=True):
-        if metadata.get("owner_id") != owner_id:  # the filter already holds; this is the belt to its braces
-            continue
-        hits.append(
-            VectorHit(
-                document_id=int(metadata["document_id"]),
-                chunk_number=int(metadata["chunk"]),
-                similarity=1.0 - float(distance),
-            )
+    return [
+        VectorHit(
+            document_id=int(metadata["document_id"]),
+            chunk_number=int(metadata["chunk"]),
+            similarity=1.0 - float(distance),
         )
-    return hits
+        for metadata, distance in zip(found["metadatas"][0], found["distances"][0], strict=True)
+        if metadata.get("owner_id") == owner_id  # the collection is the owner's; this is the belt to its braces
+    ]

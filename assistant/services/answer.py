@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import mimetypes
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.utils import timezone
 
@@ -20,10 +22,11 @@ from assistant.services.chat import (
     chat_model_for,
     chat_queue_publish,
     message_publish,
+    stop_channel,
     stop_requested,
     utf16_length,
 )
-from assistant.services.documents import Passage
+from assistant.services.document_search import Passage
 from assistant.services.retrieval import Retrieval, answer_passages, context_block, sources_payload
 from assistant.services.runner import TRANSIENT_ERRORS, JobCancelled, JobContext, JobFailed
 
@@ -163,6 +166,44 @@ class _AnswerWriter:
         event_pump.flush()
 
 
+class _StopSignal:
+    """Hears a member's stop the moment it is published, without asking Redis at every token.
+
+    A listener thread waits on the answer's stop channel; the generation loop only reads an Event.
+    """
+
+    def __init__(self, message_id: int) -> None:
+        self.message_id = message_id
+        self._heard = threading.Event()
+        self._done = threading.Event()
+        self._client = redis.Redis.from_url(settings.REDIS_URL)
+        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        self._thread = threading.Thread(target=self._listen, name=f"stop-{message_id}", daemon=True)
+
+    def __enter__(self) -> threading.Event:
+        self._pubsub.subscribe(stop_channel(self.message_id))
+        if stop_requested(self.message_id):  # asked for before this worker listened
+            self._heard.set()
+        self._thread.start()
+        return self._heard
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._thread.join(timeout=2)
+        self._pubsub.close()
+        self._client.close()
+
+    def _listen(self) -> None:
+        while not self._done.is_set():
+            try:
+                message = self._pubsub.get_message(timeout=0.25)
+            except redis.RedisError:  # Redis away: the job's cancel still arrives with the heartbeat
+                return
+            if message is not None:
+                self._heard.set()
+                return
+
+
 def _set_state(answer: Message, state: str, **fields: Any) -> None:
     Message.objects.filter(pk=answer.pk).update(state=state, **fields)
     answer.refresh_from_db()
@@ -292,10 +333,11 @@ def _write_answer(context: JobContext, answer: Message) -> str:
     writer, stats = _AnswerWriter(answer), StreamStats()
 
     def should_stop() -> bool:
-        return stop_requested(answer.pk) or context.stop.is_set()
+        return stop.is_set() or context.stop.is_set()
 
     try:
-        _stream_into(writer, engine, spec, plan.messages, plan.max_tokens, should_stop, stats)
+        with _StopSignal(answer.pk) as stop:
+            _stream_into(writer, engine, spec, plan.messages, plan.max_tokens, should_stop, stats)
     except Exception as exc:
         writer.finish(state=Message.State.FAILED, stats=stats, error=f"The model failed: {exc}")
         raise JobFailed(f"The model failed: {exc}") from exc

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -22,6 +24,11 @@ class ChatError(Exception):
 
 def _stop_key(message_id: int) -> str:
     return f"chat:stop:{message_id}"
+
+
+def stop_channel(message_id: int) -> str:
+    """The Redis channel a writing worker listens on, so it hears a stop without polling."""
+    return f"{settings.REDIS_PREFIX}:chat:stop:{message_id}"
 
 
 def utf16_length(text: str) -> int:
@@ -203,6 +210,8 @@ def message_send(*, owner: Any, conversation_id: int, text: str, image_ids: list
 def message_stop(*, message: Message) -> Message:
     """Stop an answer: the worker hears it before its next token; the text so far is kept."""
     cache.set(_stop_key(message.pk), 1, timeout=3600)
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        client.publish(stop_channel(message.pk), "stop")
     if message.job_id is not None:
         job_cancel(job=message.job)  # type: ignore[arg-type]
     updated = Message.objects.filter(pk=message.pk, state=Message.State.QUEUED).update(state=Message.State.INCOMPLETE)

@@ -1,9 +1,9 @@
-"""Documents: upload, the indexing job, cancel, re-index, delete and search.
+"""Documents: upload, the indexing job, cancel, re-index and delete (search is in document_search.py).
 
 Where things live:
   DATA_DIR/users/<owner>/documents/<random>.<kind>   the uploaded bytes, under a name Hearth chose
   Document, DocumentChunk rows                        what the member sees, and the passages' text
-  the Chroma collection "hearth_documents"            one vector per passage, id f"{document}:{number}"
+  the owner's Chroma collection "hearth_documents_<owner>"  one vector per passage, id f"{document}:{number}"
 
 A document is searchable only once its status is READY, which the indexing job writes last, after
 every passage is in the database and in Chroma; search reads only READY documents. The job starts by
@@ -16,25 +16,22 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from assistant.documents.chunk import Chunk, chunks_make
 from assistant.documents.detect import DocumentRejected, kind_detect
 from assistant.documents.embed import EmbeddingUnavailable, embedder
 from assistant.documents.extract import pages_extract
-from assistant.documents.store import vectors_count, vectors_delete, vectors_query, vectors_upsert
+from assistant.documents.store import vectors_count, vectors_delete, vectors_upsert
 from assistant.events import event_publish
 from assistant.models import Document, DocumentChunk, DocumentKind, DocumentStatus, Job, JobKind, JobStatus
 from assistant.services.images import user_folder
@@ -49,7 +46,6 @@ log = logging.getLogger(__name__)
 __all__ = [
     "DocumentDuplicate",
     "DocumentRejected",
-    "Passage",
     "document_cancel",
     "document_delete",
     "document_ingest_run",
@@ -57,7 +53,6 @@ __all__ = [
     "document_payload",
     "document_reindex",
     "document_upload",
-    "documents_search",
 ]
 
 FOLDER = "documents"
@@ -73,16 +68,6 @@ SUFFIX = {
 MAX_NAME_CHARS = 200
 # Progress is written at most this often while pages are read (each write is a row and a push).
 PROGRESS_SECONDS = 0.5
-# Reciprocal-rank fusion of the semantic and the keyword ranking (the usual constant).
-RRF_K = 60
-MAX_QUERY_TERMS = 8
-_TERM = re.compile("\\w+(?:[.,'\u2019]\\w+)*")
-_STOP_WORDS = frozenset((
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from", "has", "have",
-    "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so",
-    "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "was", "we", "were",
-    "what", "when", "where", "which", "who", "why", "will", "with", "you", "your",
-))  # fmt: skip
 
 
 class DocumentDuplicate(DocumentRejected):
@@ -265,13 +250,14 @@ def document_delete(*, document: Document) -> None:
             job_cancel(job=job)
     document_id = document.pk
     path = _document_path(document)
-    vectors_delete(document_id=document_id)
+    owner_id = document.owner_id
+    vectors_delete(owner_id=owner_id, document_id=document_id)
     document.delete()
 
     def after_commit() -> None:
         # Again, for the vectors a running indexing job may have written since the first delete.
         try:
-            vectors_delete(document_id=document_id)
+            vectors_delete(owner_id=owner_id, document_id=document_id)
         except ConnectionError:
             log.warning("vectors of deleted document %s may remain until Chroma answers", document_id)
         if path is not None:
@@ -300,15 +286,15 @@ def _holds_claim(context: JobContext) -> bool:
     return Job.objects.filter(pk=context.job.pk, claim_token=context.token, status=JobStatus.RUNNING).exists()
 
 
-def _discard(context: JobContext, document_id: int) -> None:
+def _discard(context: JobContext, document: Document) -> None:
     """Remove what a stopped run wrote, unless another run has taken the job over and is writing it."""
     if not _holds_claim(context):
         return
     try:
-        DocumentChunk.objects.filter(document_id=document_id).delete()
-        vectors_delete(document_id=document_id)
+        DocumentChunk.objects.filter(document_id=document.pk).delete()
+        vectors_delete(owner_id=document.owner_id, document_id=document.pk)
     except Exception:  # the next run starts by removing them anyway
-        log.warning("could not remove the passages of document %s", document_id, exc_info=True)
+        log.warning("could not remove the passages of document %s", document.pk, exc_info=True)
 
 
 def document_ingest_run(context: JobContext) -> str:
@@ -325,11 +311,11 @@ def document_ingest_run(context: JobContext) -> str:
     except JobLost:
         raise
     except JobCancelled:
-        _discard(context, document_id)
+        _discard(context, document)
         _document_set(context, document_id, status=DocumentStatus.CANCELLED, chunk_count=0)
         raise
     except JobFailed as exc:
-        _discard(context, document_id)
+        _discard(context, document)
         _document_set(context, document_id, status=DocumentStatus.FAILED, error=str(exc), chunk_count=0)
         raise
     except TRANSIENT_ERRORS:
@@ -339,7 +325,7 @@ def document_ingest_run(context: JobContext) -> str:
             log.warning("could not mark document %s as waiting", document_id, exc_info=True)
         raise
     except Exception as exc:
-        _discard(context, document_id)
+        _discard(context, document)
         error = f"Unexpected error ({type(exc).__name__}): {exc}. The log of the worker has details."
         _document_set(context, document_id, status=DocumentStatus.FAILED, error=error, chunk_count=0)
         raise
@@ -385,7 +371,7 @@ def _ingest(context: JobContext, document: Document) -> str:
         raise JobFailed(f"No text found in “{document.name}”.")
 
     # Whatever an interrupted earlier run wrote goes first, so nothing is left twice or left over.
-    vectors_delete(document_id=document.pk)
+    vectors_delete(owner_id=document.owner_id, document_id=document.pk)
     if not _chunks_replace(document.pk, chunks):
         return "The document was deleted while it was being indexed"
     progress(0.32, f"Read {len(pages)} {label}s into {len(chunks)} passages; loading the embedding model", force=True)
@@ -394,18 +380,20 @@ def _ingest(context: JobContext, document: Document) -> str:
     except EmbeddingUnavailable as exc:
         raise JobFailed(str(exc)) from exc
 
+    # Passages of like length share a batch, so the model pads little (encode() sorts only within a call).
+    by_length = sorted(chunks, key=lambda chunk: -len(chunk.embedding_text))
     batch_size = settings.HEARTH_EMBED_BATCH_SIZE
-    for first in range(0, len(chunks), batch_size):
-        batch = chunks[first : first + batch_size]
+    for first in range(0, len(by_length), batch_size):
+        batch = by_length[first : first + batch_size]
         vectors = model.embed_batch([chunk.embedding_text for chunk in batch])
         vectors_upsert(owner_id=document.owner_id, document_id=document.pk, chunks=batch, embeddings=vectors)
         if not Document.objects.filter(pk=document.pk).exists():
-            vectors_delete(document_id=document.pk)
+            vectors_delete(owner_id=document.owner_id, document_id=document.pk)
             return "The document was deleted while it was being indexed"
         done = first + len(batch)
         progress(0.35 + 0.63 * done / len(chunks), f"Indexed {done} of {len(chunks)} passages", force=True)
 
-    stored = vectors_count(document_id=document.pk)
+    stored = vectors_count(owner_id=document.owner_id, document_id=document.pk)
     if stored != len(chunks):
         raise JobFailed(
             f"The vector store holds {stored} of the {len(chunks)} passages of “{document.name}”. Index it again."
@@ -423,7 +411,7 @@ def _ingest(context: JobContext, document: Document) -> str:
     )
     if not ready:
         if not Document.objects.filter(pk=document.pk).exists():
-            vectors_delete(document_id=document.pk)
+            vectors_delete(owner_id=document.owner_id, document_id=document.pk)
             return "The document was deleted while it was being indexed"
         raise JobLost(context.job.pk)
     plural = "" if len(pages) == 1 else "s"
@@ -457,132 +445,3 @@ def _chunks_replace(document_id: int, chunks: Sequence[Chunk]) -> bool:
             raise
         return False
     return True
-
-
-# --- search --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Passage:
-    """One passage found by a search, with what a citation needs."""
-
-    document: Document
-    chunk_number: int
-    page: int
-    heading: str
-    text: str
-    start: int
-    end: int
-    score: float  # 0..1: 1 when it is first both by meaning and by words
-    similarity: float | None  # cosine similarity to the query, when the semantic search found it
-    keyword_hits: int  # how many of the query's words it contains
-
-    @property
-    def citation(self) -> str:
-        return f"{self.document.name}, {self.document.page_label} {self.page}"
-
-
-def _query_terms(query: str) -> list[str]:
-    terms: list[str] = []
-    for term in _TERM.findall(query.lower()):
-        if term not in _STOP_WORDS and (len(term) > 1 or term.isdigit()) and term not in terms:
-            terms.append(term)
-    return terms[:MAX_QUERY_TERMS]
-
-
-def _word_count(text: str, terms: Iterable[str]) -> int:
-    lowered = text.lower()
-    return sum(1 for term in terms if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", lowered))
-
-
-def _keyword_ranking(document_ids: Sequence[int], terms: Sequence[str], pool: int) -> list[tuple[int, int, int]]:
-    """(document_id, chunk_number, words matched) of the passages containing the most query words."""
-    if not terms:
-        return []
-    contains = [
-        Case(When(text__icontains=term, then=Value(1)), default=Value(0), output_field=IntegerField()) for term in terms
-    ]
-    matched: Any = contains[0]
-    for expression in contains[1:]:
-        matched = matched + expression
-    rows = (
-        DocumentChunk.objects.filter(document_id__in=document_ids)
-        .annotate(matched=matched)
-        .filter(matched__gt=0)
-        .order_by("-matched", "document_id", "number")
-        .values_list("document_id", "number", "text")[: pool * 2]
-    )
-    # The database matched substrings; rank by whole words ("bar" should not count in "barometer").
-    ranked = [(document_id, number, _word_count(text, terms)) for document_id, number, text in rows]
-    ranked = [row for row in ranked if row[2] > 0]
-    ranked.sort(key=lambda row: -row[2])
-    return ranked[:pool]
-
-
-def documents_search(
-    *, owner: Any, query: str, document_ids: Iterable[int] | None = None, limit: int = 10
-) -> list[Passage]:
-    """The owner's passages that best answer `query`, by meaning (Chroma) and by words (the database).
-
-    Only READY documents of the owner are searched, narrowed to `document_ids` when given. The two
-    rankings are merged by reciprocal-rank fusion. The first call in a process loads the embedding model.
-    """
-    query = " ".join(query.split())[:1000]
-    if not query or limit < 1:
-        return []
-    documents = Document.objects.owned_by(owner).searchable()
-    if document_ids is not None:
-        documents = documents.filter(pk__in=list(document_ids))
-    by_id = {document.pk: document for document in documents}
-    if not by_id:
-        return []
-    searched = sorted(by_id)
-    pool = max(limit * 3, 20)
-
-    vector = embedder().embed_batch([query])[0]
-    semantic = vectors_query(owner_id=owner.pk, embedding=vector, document_ids=searched, limit=pool)
-    terms = _query_terms(query)
-    keyword = _keyword_ranking(searched, terms, pool)
-
-    scores: dict[tuple[int, int], float] = {}
-    similarity: dict[tuple[int, int], float] = {}
-    for rank, hit in enumerate(semantic, start=1):
-        key = (hit.document_id, hit.chunk_number)
-        scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank)
-        similarity[key] = hit.similarity
-    for rank, (document_id, number, _hits) in enumerate(keyword, start=1):
-        key = (document_id, number)
-        scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank)
-    best = 2.0 / (RRF_K + 1)
-    ordered = sorted(scores, key=lambda key: (-scores[key], key))
-
-    passages: list[Passage] = []
-    for start in range(0, len(ordered), limit):
-        wanted = [key for key in ordered[start : start + limit] if key[0] in by_id]
-        if not wanted:
-            continue
-        condition = Q()
-        for document_id, number in wanted:
-            condition |= Q(document_id=document_id, number=number)
-        rows = {(row.document_id, row.number): row for row in DocumentChunk.objects.filter(condition)}
-        for key in wanted:
-            row = rows.get(key)
-            if row is None:  # a vector whose passage is gone: never shown
-                continue
-            passages.append(
-                Passage(
-                    document=by_id[key[0]],
-                    chunk_number=row.number,
-                    page=row.page,
-                    heading=row.heading,
-                    text=row.text,
-                    start=row.start,
-                    end=row.end,
-                    score=round(scores[key] / best, 4),
-                    similarity=similarity.get(key),
-                    keyword_hits=_word_count(row.text, terms),
-                )
-            )
-            if len(passages) == limit:
-                return passages
-    return passages

@@ -26,12 +26,12 @@ from assistant.services.local_models import (
     _auto_pair,
     _inside_models_dir,
     _register,
-    human_bytes,
     incoming_dir,
     local_models_ensure_default,
     model_role_check,
     models_dir,
 )
+from assistant.services.model_cards import human_bytes
 
 if TYPE_CHECKING:
     from assistant.services.runner import JobContext

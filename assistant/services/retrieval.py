@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 
 from assistant.models import Conversation, Document
-from assistant.services.documents import Passage, documents_search
+from assistant.services.document_search import Passage, documents_search
 
 NOT_FOUND = "I didn't find this in your documents."
 
@@ -53,8 +53,9 @@ def answer_passages(*, conversation: Conversation, question: str) -> Retrieval |
     document_ids = scope_document_ids(conversation)
     if document_ids is None or not question.strip():
         return None
+    narrowed = document_ids if conversation.documents_scope == Conversation.DocumentsScope.SELECTED else None
     found = documents_search(
-        owner=conversation.owner, query=question, document_ids=document_ids, limit=settings.HEARTH_RAG_PASSAGES
+        owner=conversation.owner, query=question, document_ids=narrowed, limit=settings.HEARTH_RAG_PASSAGES
     )
     kept = [passage for passage in found if passage.score >= settings.HEARTH_RAG_MIN_SCORE]
     return Retrieval(scope_label=_scope_label(conversation, document_ids), passages=kept)

@@ -20,17 +20,16 @@ from django.views.decorators.http import require_POST
 
 from assistant.documents.embed import EmbeddingUnavailable
 from assistant.models import Document, DocumentChunk, DocumentStatus
+from assistant.services.document_search import Passage, documents_search
 from assistant.services.documents import (
     FOLDER,
     DocumentDuplicate,
     DocumentRejected,
-    Passage,
     document_cancel,
     document_delete,
     document_payload,
     document_reindex,
     document_upload,
-    documents_search,
 )
 from assistant.views import MemberRequest
 

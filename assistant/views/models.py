@@ -27,15 +27,13 @@ from assistant.models import Job, JobKind, LocalModel
 from assistant.services.jobs import job_payload
 from assistant.services.local_models import (
     ModelRefused,
-    human_bytes,
     local_model_delete,
     local_model_pair,
     local_model_set_default,
-    machine_ram_bytes,
-    model_cards,
     models_dir,
     models_scan_start,
 )
+from assistant.services.model_cards import human_bytes, machine_ram_bytes, model_cards
 from assistant.services.model_import import (
     disk_space_check,
     model_import_path_check,

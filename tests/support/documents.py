@@ -5,6 +5,7 @@ Everything is built in memory in a few milliseconds; nothing is read from disk o
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import zipfile
@@ -150,3 +151,18 @@ def filler(topic: str, sentences: int) -> str:
         f"Note {n} about {topic}: the household keeps this record so that anyone can find it again later."
         for n in range(1, sentences + 1)
     )
+
+
+def document_collections_drop() -> None:
+    """Delete every member's documents collection on the Chroma server: owner and document ids repeat
+    between tests, their vectors must not."""
+    from chromadb.errors import NotFoundError
+
+    from assistant.documents.store import COLLECTION_PREFIX
+    from assistant.vectors import chroma_client
+
+    client = chroma_client()
+    for collection in client.list_collections():
+        if collection.name.startswith(COLLECTION_PREFIX):
+            with contextlib.suppress(NotFoundError):  # another process dropped it first
+                client.delete_collection(collection.name)

@@ -11,7 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from assistant.models import LocalModel
-from assistant.services.local_models import human_bytes, human_count, local_models_scan, models_dir
+from assistant.services.local_models import local_models_scan, models_dir
+from assistant.services.model_cards import human_bytes, human_count
 
 
 class Command(BaseCommand):
