@@ -2,7 +2,14 @@
 
 SQLite keeps an FTS5 table in step with the passages by triggers; PostgreSQL keeps a generated
 tsvector column under a GIN index (both made by migration 0005). Either way a search reads the index,
-never the text of every passage, and ranks by BM25 (SQLite) or ts_rank (PostgreSQL).
+never the text of every passage, and ranks by BM25 (SQLite) or ts_rank (PostgreSQL). Words match by
+their English stem (Porter on SQLite, the english configuration on PostgreSQL): "tyres" finds "tyre".
+
+Ranking costs time for every passage that matches, so a search ranks only the query's rarer words:
+words are taken rarest first while the passages they match stay within RANKED_PASSAGES. A word found in
+more passages than that says little about which passage is meant (BM25 gives it almost no weight);
+when every word is that common, only the passages holding all of them are ranked, if they are few
+enough, and otherwise the keyword half of a search finds nothing and meaning alone decides.
 """
 
 from __future__ import annotations
@@ -16,11 +23,12 @@ from assistant.models import DocumentStatus
 
 SQLITE_TABLE = "assistant_documentchunk_search"
 POSTGRES_COLUMN = "search_vector"
+RANKED_PASSAGES = 2000
 
 
-def _any_of(terms: Sequence[str]) -> str:
-    """The terms as an OR of quoted phrases, a syntax both FTS5 and websearch_to_tsquery read safely."""
-    return " OR ".join('"{}"'.format(term.replace('"', " ")) for term in terms)
+def _phrase(term: str) -> str:
+    """A term as a quoted phrase, which both FTS5 and websearch_to_tsquery read safely."""
+    return '"{}"'.format(term.replace('"', " "))
 
 
 def _scope(owner_id: int, document_ids: Sequence[int] | None) -> tuple[str, list[Any]]:
@@ -32,32 +40,68 @@ def _scope(owner_id: int, document_ids: Sequence[int] | None) -> tuple[str, list
     return sql, params
 
 
-def keyword_ranking(
-    *, owner_id: int, document_ids: Sequence[int] | None, terms: Sequence[str], limit: int
-) -> list[tuple[int, int]]:
-    """(document_id, chunk_number) of the owner's ready passages that best match any of `terms`, best first."""
-    if not terms or limit < 1 or (document_ids is not None and not document_ids):
-        return []
-    scope, scope_params = _scope(owner_id, document_ids)
-    # The SQL is put together from constants and placeholders only; every value is a parameter.
+def _matches_sql() -> str:
+    """Every passage (of any member) matching a query; only ever counted, up to a limit."""
     if connection.vendor == "postgresql":
-        sql = (
+        return "SELECT 1 FROM assistant_documentchunk WHERE search_vector @@ websearch_to_tsquery('english', %s)"
+    if connection.vendor == "sqlite":
+        return "SELECT 1 FROM assistant_documentchunk_search WHERE assistant_documentchunk_search MATCH %s"
+    raise NotImplementedError(f"No keyword search for the {connection.vendor} database")
+
+
+def _ranked_sql(scope: str) -> str:
+    # Put together from constants and placeholders only; every value is a parameter.
+    if connection.vendor == "postgresql":
+        return (
             "SELECT c.document_id, c.number FROM assistant_documentchunk c"  # noqa: S608
             " JOIN assistant_document d ON d.id = c.document_id,"
-            " websearch_to_tsquery('simple', %s) q"
+            " websearch_to_tsquery('english', %s) q"
             f" WHERE c.{POSTGRES_COLUMN} @@ q AND {scope}"
             f" ORDER BY ts_rank(c.{POSTGRES_COLUMN}, q) DESC, c.document_id, c.number LIMIT %s"
         )
-    elif connection.vendor == "sqlite":
-        sql = (
-            f"SELECT c.document_id, c.number FROM {SQLITE_TABLE} s"  # noqa: S608
-            " JOIN assistant_documentchunk c ON c.id = s.rowid"
-            " JOIN assistant_document d ON d.id = c.document_id"
-            f" WHERE {SQLITE_TABLE} MATCH %s AND {scope}"
-            f" ORDER BY bm25({SQLITE_TABLE}), c.document_id, c.number LIMIT %s"
-        )
-    else:
-        raise NotImplementedError(f"No keyword search for the {connection.vendor} database")
+    return (
+        f"SELECT c.document_id, c.number FROM {SQLITE_TABLE} s"  # noqa: S608
+        " JOIN assistant_documentchunk c ON c.id = s.rowid"
+        " JOIN assistant_document d ON d.id = c.document_id"
+        f" WHERE {SQLITE_TABLE} MATCH %s AND {scope}"
+        f" ORDER BY bm25({SQLITE_TABLE}), c.document_id, c.number LIMIT %s"
+    )
+
+
+def _count_upto(cursor: Any, query: str, limit: int) -> int:
+    cursor.execute(f"SELECT count(*) FROM ({_matches_sql()} LIMIT %s) matches", [query, limit])  # noqa: S608
+    return int(cursor.fetchone()[0])
+
+
+def _ranked_query(cursor: Any, terms: Sequence[str]) -> str | None:
+    """The full-text query to rank by: the rarer words, any of them; None when all are too common."""
+    counts = {term: _count_upto(cursor, _phrase(term), RANKED_PASSAGES + 1) for term in terms}
+    present = sorted((term for term in terms if counts[term]), key=lambda term: counts[term])
+    chosen, matched = [], 0
+    for term in present:
+        if matched + counts[term] > RANKED_PASSAGES:
+            break
+        chosen.append(term)
+        matched += counts[term]
+    if chosen:
+        return " OR ".join(_phrase(term) for term in chosen)
+    if len(present) > 1:
+        every = " ".join(_phrase(term) for term in present)  # juxtaposed phrases: all of them
+        if _count_upto(cursor, every, RANKED_PASSAGES + 1) <= RANKED_PASSAGES:
+            return every
+    return None
+
+
+def keyword_ranking(
+    *, owner_id: int, document_ids: Sequence[int] | None, terms: Sequence[str], limit: int
+) -> list[tuple[int, int]]:
+    """(document_id, chunk_number) of the owner's ready passages that best match `terms`, best first."""
+    if not terms or limit < 1 or (document_ids is not None and not document_ids):
+        return []
+    scope, scope_params = _scope(owner_id, document_ids)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_any_of(terms), *scope_params, limit])
+        query = _ranked_query(cursor, terms)
+        if query is None:
+            return []
+        cursor.execute(_ranked_sql(scope), [query, *scope_params, limit])
         return [(int(document_id), int(number)) for document_id, number in cursor.fetchall()]

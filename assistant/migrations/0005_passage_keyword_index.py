@@ -4,13 +4,14 @@ SQLite: an FTS5 table reading its text from assistant_documentchunk, kept in ste
 migration that makes Django rebuild assistant_documentchunk on SQLite drops these triggers with the
 old table, so it must create them again (run SQLITE_FORWARD after it).
 PostgreSQL: a stored generated tsvector column with a GIN index.
+Both stem English words (Porter / the english configuration), so "tyres" finds "tyre".
 """
 
 from django.db import migrations
 
 SQLITE_FORWARD = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS assistant_documentchunk_search USING fts5("
-    "text, content='assistant_documentchunk', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "text, content='assistant_documentchunk', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')",
     "CREATE TRIGGER IF NOT EXISTS assistant_documentchunk_search_insert AFTER INSERT ON assistant_documentchunk"
     " BEGIN INSERT INTO assistant_documentchunk_search(rowid, text) VALUES (new.id, new.text); END",
     "CREATE TRIGGER IF NOT EXISTS assistant_documentchunk_search_delete AFTER DELETE ON assistant_documentchunk"
@@ -30,7 +31,7 @@ SQLITE_BACKWARD = [
 ]
 POSTGRES_FORWARD = [
     "ALTER TABLE assistant_documentchunk ADD COLUMN IF NOT EXISTS search_vector tsvector"
-    " GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED",
+    " GENERATED ALWAYS AS (to_tsvector('english', text)) STORED",
     "CREATE INDEX IF NOT EXISTS assistant_documentchunk_search_gin ON assistant_documentchunk USING gin (search_vector)",
 ]
 POSTGRES_BACKWARD = [
