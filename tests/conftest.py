@@ -129,6 +129,24 @@ def chroma_server() -> Iterator[str]:
     process.wait(timeout=30)
 
 
+@pytest.fixture(scope="session")
+def embedding_model() -> Any:
+    """The real MiniLM model, loaded once for the whole session (it takes a few seconds)."""
+    from assistant.documents.embed import embedder
+
+    model = embedder()
+    model.embed_batch(["warm up"])
+    return model
+
+
+@pytest.fixture
+def inline_jobs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Jobs are not sent to the broker; tests run them here with job_execute, as a worker would."""
+    sent: list[int] = []
+    monkeypatch.setattr("assistant.services.jobs.job_dispatch", lambda *, job_id: sent.append(job_id))
+    return sent
+
+
 @pytest.fixture
 def vectors(chroma_server: str) -> None:
     """No member has documents vectors yet: owner and document ids repeat between tests, vectors must not."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,11 @@ _STOP_WORDS = frozenset((
 ))  # fmt: skip
 
 ChunkKey = tuple[int, int]  # (document_id, chunk_number)
+
+# The semantic half (embedding the query, asking Chroma) runs here while the keyword half queries the
+# database on the caller's thread: torch and sqlite/psycopg release the GIL, so the two overlap. The
+# database stays on the caller's thread, inside whatever transaction it is in.
+_semantic_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="semantic-search")
 
 
 @dataclass(frozen=True)
@@ -124,8 +130,9 @@ def documents_search(
     narrowed = None if document_ids is None else sorted(searchable)
     pool = max(limit * 3, 20)
     terms = query_terms(query)
-    semantic = _semantic_ranking(owner.pk, query, searchable, narrowed, pool)
+    semantic_future = _semantic_threads.submit(_semantic_ranking, owner.pk, query, searchable, narrowed, pool)
     keyword = keyword_ranking(owner_id=owner.pk, document_ids=narrowed, terms=terms, limit=pool)
+    semantic = semantic_future.result()
     scores, similarity = _fused(semantic, keyword)
     best = 2.0 / (RRF_K + 1)
     ordered = [key for key in sorted(scores, key=lambda key: (-scores[key], key)) if key[0] in searchable]
