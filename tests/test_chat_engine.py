@@ -66,3 +66,51 @@ def test_a_later_turn_reuses_the_earlier_turns_evaluated_prompt(tiny_models: dic
     list(engine.stream(spec=spec, messages=follow_up, max_tokens=4, should_stop=lambda: False, stats=second))
     evaluated = llama_cpp.llama_perf_context(llama.ctx).n_p_eval
     assert evaluated < second.prompt_tokens / 2
+
+
+def test_a_stop_is_checked_at_every_token_even_when_it_wrote_no_text(tiny_models: dict[str, Path]) -> None:
+    engine = ChatEngine()
+    spec = ModelSpec(path=str(tiny_models["chatml"]))
+    messages = [{"role": "user", "content": "Write a long story."}]
+    checks = 0
+
+    def stop_after_five() -> bool:
+        nonlocal checks
+        checks += 1
+        return checks >= 5
+
+    stats = StreamStats()
+    list(engine.stream(spec=spec, messages=messages, max_tokens=40, should_stop=stop_after_five, stats=stats))
+    assert stats.finish_reason == "stopped"
+    assert stats.completion_tokens == 5  # one check per token, whether or not the token made text
+
+
+def test_a_vision_answer_stops_at_the_next_token_even_while_llama_cpp_holds_its_text_back(
+    tiny_models: dict[str, Path],
+) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 30, 30)).save(buffer, "PNG")
+    photo = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    spec = ModelSpec(
+        path=str(tiny_models["llama3"]),
+        projector_path=str(tiny_models["projector"]),
+        vision_handler="Llava15ChatHandler",
+    )
+    content = [{"type": "image_url", "image_url": {"url": photo}}, {"type": "text", "text": "What is this?"}]
+    message = {"role": "user", "content": content}
+    checks = 0
+
+    def stop_after_twenty() -> bool:
+        nonlocal checks
+        checks += 1
+        return checks >= 20
+
+    stats = StreamStats()
+    list(ChatEngine().stream(spec=spec, messages=[message], max_tokens=300, should_stop=stop_after_twenty, stats=stats))
+    assert stats.finish_reason == "stopped"
+    assert stats.completion_tokens <= 20

@@ -57,17 +57,29 @@ class ContextTooSmall(ValueError):
     """The prompt alone fills the model's context."""
 
 
-class _TokenCounter:
-    """A logits processor that changes nothing and counts exactly: it runs once per sampled token."""
+class _TokenWatch:
+    """A logits processor that counts sampled tokens (it runs once per token) and ends the answer when
+    should_stop() says so, by leaving the end-of-generation token the only choice.
 
-    def __init__(self) -> None:
+    llama-cpp-python's streaming completion holds text back (an unfinished character, the start of a
+    stop string) and may yield nothing for many tokens; this hears a stop at every token regardless.
+    """
+
+    def __init__(self, should_stop: Callable[[], bool], end_token: int) -> None:
+        self.should_stop = should_stop
+        self.end_token = end_token
         self.prompt_tokens = 0
         self.sampled = 0
+        self.stopped = False
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         if self.sampled == 0:
             self.prompt_tokens = len(input_ids)
         self.sampled += 1
+        if self.stopped or self.should_stop():
+            self.stopped = True
+            scores[:] = -float("inf")
+            scores[self.end_token] = 0.0
         return scores
 
 
@@ -145,7 +157,8 @@ class ChatEngine:
         should_stop: Callable[[], bool],
         stats: StreamStats,
     ) -> Iterator[str]:
-        """Yield the answer piece by piece; stops before the next token once should_stop() is true."""
+        """Yield the answer piece by piece; stops before the next token once should_stop() is true (also
+        while text is held back: an unfinished character or the start of a stop string)."""
         with self._lock:
             loaded = self._load(spec)
             started = time.monotonic()
@@ -153,12 +166,13 @@ class ChatEngine:
             if loaded.formatter is not None:
                 pieces = _generate_from_template(loaded, messages, max_tokens, stats)
             else:
-                pieces = _generate_through_handler(loaded, messages, max_tokens, stats)
+                pieces = _generate_through_handler(loaded, messages, max_tokens, stats, should_stop)
             try:
                 for piece in pieces:
-                    if not stats.first_token_seconds:
-                        stats.first_token_seconds = time.monotonic() - started
-                    yield piece
+                    if piece:
+                        if not stats.first_token_seconds:
+                            stats.first_token_seconds = time.monotonic() - started
+                        yield piece
                     if should_stop():
                         stats.finish_reason = "stopped"
                         break
@@ -232,10 +246,9 @@ def _generate_from_template(
             pending = pending[:cut]
             stats.finish_reason = "stop"
             break
-        ready = len(pending) - _held_back(pending, stops)
-        if ready > 0:
-            yield pending[:ready]
-            pending = pending[ready:]
+        ready = max(0, len(pending) - _held_back(pending, stops))
+        yield pending[:ready]  # empty while text is held back: the caller still hears a stop at every token
+        pending = pending[ready:]
         if len(completion) >= budget:
             break
     pending += decoder.decode(b"", final=True)
@@ -291,26 +304,30 @@ def _state_save(llama: Any) -> Any:
 
 
 def _generate_through_handler(
-    loaded: _Loaded, messages: list[dict[str, Any]], max_tokens: int, stats: StreamStats
+    loaded: _Loaded,
+    messages: list[dict[str, Any]],
+    max_tokens: int,
+    stats: StreamStats,
+    should_stop: Callable[[], bool],
 ) -> Generator[str, None, None]:
     """Vision models (and files without a template) go through llama-cpp-python's chat handler."""
     from llama_cpp import LogitsProcessorList
 
-    counter = _TokenCounter()
+    watch = _TokenWatch(should_stop, loaded.llama.token_eos())
     chunks = loaded.llama.create_chat_completion(
-        messages=messages, max_tokens=max_tokens, stream=True, logits_processor=LogitsProcessorList([counter])
+        messages=messages, max_tokens=max_tokens, stream=True, logits_processor=LogitsProcessorList([watch])
     )
     try:
         for chunk in chunks:
             choice = chunk["choices"][0]
             stats.finish_reason = choice.get("finish_reason") or stats.finish_reason
-            piece = choice["delta"].get("content")
-            if piece:
-                yield piece
+            yield choice["delta"].get("content") or ""
     finally:
         chunks.close()
-        stats.prompt_tokens = counter.prompt_tokens
-        stats.completion_tokens = counter.sampled
+        stats.prompt_tokens = watch.prompt_tokens
+        stats.completion_tokens = watch.sampled - 1 if watch.stopped else watch.sampled
+        if watch.stopped:
+            stats.finish_reason = "stopped"
 
 
 _engine: ChatEngine | None = None
