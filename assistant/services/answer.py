@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import mimetypes
 import threading
 import time
@@ -29,6 +30,8 @@ from assistant.services.chat import (
 from assistant.services.document_search import Passage
 from assistant.services.retrieval import Retrieval, answer_passages, context_block, sources_payload
 from assistant.services.runner import TRANSIENT_ERRORS, JobCancelled, JobContext, JobFailed
+
+log = logging.getLogger(__name__)
 
 # How often the growing answer is written to the database, so a crash loses at most this much.
 SAVE_EVERY_SECONDS = 0.5
@@ -172,6 +175,8 @@ class _StopSignal:
     A listener thread waits on the answer's stop channel; the generation loop only reads an Event.
     """
 
+    LISTEN_SECONDS = 0.25
+
     def __init__(self, message_id: int) -> None:
         self.message_id = message_id
         self._heard = threading.Event()
@@ -181,27 +186,34 @@ class _StopSignal:
         self._thread = threading.Thread(target=self._listen, name=f"stop-{message_id}", daemon=True)
 
     def __enter__(self) -> threading.Event:
-        self._pubsub.subscribe(stop_channel(self.message_id))
-        if stop_requested(self.message_id):  # asked for before this worker listened
-            self._heard.set()
+        try:
+            self._pubsub.subscribe(stop_channel(self.message_id))
+            if stop_requested(self.message_id):  # asked for before this worker listened
+                self._heard.set()
+        except redis.RedisError:  # Redis away: the job's cancel still arrives with the heartbeat
+            log.warning("cannot listen for a stop of message %s", self.message_id, exc_info=True)
+            self._done.set()
         self._thread.start()
         return self._heard
 
     def __exit__(self, *_: object) -> None:
+        # Not joined: the listener notices within LISTEN_SECONDS and closes its connection itself,
+        # while the answer is already being finished.
         self._done.set()
-        self._thread.join(timeout=2)
-        self._pubsub.close()
-        self._client.close()
 
     def _listen(self) -> None:
-        while not self._done.is_set():
-            try:
-                message = self._pubsub.get_message(timeout=0.25)
-            except redis.RedisError:  # Redis away: the job's cancel still arrives with the heartbeat
-                return
-            if message is not None:
-                self._heard.set()
-                return
+        try:
+            while not self._done.is_set():
+                try:
+                    message = self._pubsub.get_message(timeout=self.LISTEN_SECONDS)
+                except redis.RedisError:  # Redis away: the job's cancel still arrives with the heartbeat
+                    return
+                if message is not None:
+                    self._heard.set()
+                    return
+        finally:
+            self._pubsub.close()
+            self._client.close()
 
 
 def _set_state(answer: Message, state: str, **fields: Any) -> None:
