@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,19 +69,24 @@ def test_a_later_turn_reuses_the_earlier_turns_evaluated_prompt(tiny_models: dic
     assert evaluated < second.prompt_tokens / 2
 
 
+def _stop_at_check(n: int) -> Callable[[], bool]:
+    """A should_stop that says stop the n-th time it is asked."""
+    checks = 0
+
+    def should_stop() -> bool:
+        nonlocal checks
+        checks += 1
+        return checks >= n
+
+    return should_stop
+
+
 def test_a_stop_is_checked_at_every_token_even_when_it_wrote_no_text(tiny_models: dict[str, Path]) -> None:
     engine = ChatEngine()
     spec = ModelSpec(path=str(tiny_models["chatml"]))
     messages = [{"role": "user", "content": "Write a long story."}]
-    checks = 0
-
-    def stop_after_five() -> bool:
-        nonlocal checks
-        checks += 1
-        return checks >= 5
-
     stats = StreamStats()
-    list(engine.stream(spec=spec, messages=messages, max_tokens=40, should_stop=stop_after_five, stats=stats))
+    list(engine.stream(spec=spec, messages=messages, max_tokens=40, should_stop=_stop_at_check(5), stats=stats))
     assert stats.finish_reason == "stopped"
     assert stats.completion_tokens == 5  # one check per token, whether or not the token made text
 
@@ -103,14 +109,8 @@ def test_a_vision_answer_stops_at_the_next_token_even_while_llama_cpp_holds_its_
     )
     content = [{"type": "image_url", "image_url": {"url": photo}}, {"type": "text", "text": "What is this?"}]
     message = {"role": "user", "content": content}
-    checks = 0
-
-    def stop_after_twenty() -> bool:
-        nonlocal checks
-        checks += 1
-        return checks >= 20
-
     stats = StreamStats()
-    list(ChatEngine().stream(spec=spec, messages=[message], max_tokens=300, should_stop=stop_after_twenty, stats=stats))
+    stop = _stop_at_check(20)
+    list(ChatEngine().stream(spec=spec, messages=[message], max_tokens=300, should_stop=stop, stats=stats))
     assert stats.finish_reason == "stopped"
     assert stats.completion_tokens <= 20
