@@ -12,81 +12,37 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import codecs
 import json
 import os
-import platform
 import shutil
-import signal
-import socket
-import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from assistant.default_models import CHAT
 from assistant.supervisor import Service, Supervisor, child_env, redis_command, redis_ping, tcp_open, web_command
 from assistant.supervisor import worker_command as celery_worker_command
+from bench.chat_plain import PlainChat, PlainGenerate
+from bench.chat_prompts import STORIES, WARM_UP, conversation_texts
+from bench.chat_report import machine, report_json, report_text
+from bench.chat_turn import Turn
+from bench.common import BenchError, bench_main, free_port, say
 
 ROOT = Path(__file__).resolve().parent.parent
-GOAL_RATE = 0.95  # Hearth tokens/s over plain tokens/s, at least
-GOAL_TTFT_MS = 50.0  # Hearth time to first token minus plain, at most
-GOAL_TURN_RATIO = 1.5  # Hearth turn-N time to first token over turn 1, at most
 TURN_TIMEOUT = 600.0  # seconds one answer may take before the run is abandoned
-BUSY_SHARE = 0.1  # other processes using more than this share of the CPU make the figures noisy
 SETTLE_SECONDS = 0.3  # pause before each measured request, so the previous one has fully finished
 FINAL_STATES = ("complete", "incomplete", "failed")
 CHILD_LABELS = (("redis-server", "redis"), ("daphne", "web"), ("celery", "worker"))
 
-WARM_UP = "Write a short poem about bread."
 # One per repeat (cycled): prompts that make a small model write until max_tokens.
-STORIES = (
-    "Write a long story about a lighthouse keeper who finds a message in a bottle.",
-    "Write a long story about a baker who opens a shop on the moon.",
-    "Write a long story about two friends who build a boat together.",
-    "Write a long story about a cat who learns to play the piano.",
-    "Write a long story about a gardener who grows a giant pumpkin.",
-)
 # A conversation: its opening question (one per repeat, cycled) then these follow-ups. Each repeat
 # opens differently, so its first turn shares no more with the previous conversation than the
 # template's system prompt, on either side.
-OPENERS = (
-    "What could I cook tonight with rice, eggs and spinach?",
-    "What could I cook tonight with pasta, tomatoes and basil?",
-    "What could I cook tonight with potatoes, leeks and cheese?",
-    "What could I cook tonight with lentils, carrots and onions?",
-    "What could I cook tonight with bread, mushrooms and cream?",
-)
-FOLLOW_UPS = (
-    "How long does it take to make?",
-    "Can I make it for a vegetarian guest?",
-    "Write a shopping list for it.",
-    "How do I store the leftovers?",
-    "Suggest a dessert to go with it.",
-    "What drink goes well with this meal?",
-    "How would I explain the recipe to a child?",
-    "Summarise the whole plan in three steps.",
-    "Thank you! Any last tips?",
-)
-
-
-def conversation_texts(repeat: int, turns: int) -> list[str]:
-    return [OPENERS[repeat % len(OPENERS)]] + [FOLLOW_UPS[i % len(FOLLOW_UPS)] for i in range(turns - 1)]
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not run; the message says why."""
-
-
-def say(message: str) -> None:
-    """Progress goes to stderr, so --json output on stdout stays clean."""
-    print(f"bench | {message}", file=sys.stderr, flush=True)
 
 
 # --- options ---------------------------------------------------------------------------------------
@@ -135,47 +91,6 @@ def parse_options(argv: list[str] | None) -> Options:
 
 
 # --- one answer, timed -----------------------------------------------------------------------------
-
-
-@dataclass
-class Turn:
-    """One answer as its reader saw it: when text first and last arrived, and how many tokens it had."""
-
-    started: float
-    first: float = 0.0
-    last: float = 0.0
-    tokens: int = 0
-    finish: str = ""
-    text: str = ""
-    done: float = 0.0  # Hearth: when the final chat.message said "complete"
-    worker_rate: float = 0.0  # Hearth: tokens/s as the worker measured it (StreamStats)
-    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds each process spent on this answer
-    states: dict[str, float] = field(default_factory=dict)  # Hearth: when the answer's row reached each state
-
-    def split(self) -> tuple[float, float, float]:
-        """Hearth's TTFT in three, as the client sees the row's events: send → "queued" (consumer, database,
-        dispatch), "queued" → "streaming" (broker, worker, job claim, prompt fitting), "streaming" → first
-        token (template, prefill, first sample, relay)."""
-        queued, streaming = self.states.get("queued", 0.0), self.states.get("streaming", 0.0)
-        if not (queued and streaming):
-            return (0.0, 0.0, 0.0)
-        return (queued - self.started, streaming - queued, self.first - streaming)
-
-    def arrived(self, piece: str) -> None:
-        now = time.perf_counter()
-        self.first = self.first or now
-        self.last = now
-        self.text += piece
-
-    @property
-    def ttft(self) -> float:
-        return self.first - self.started
-
-    @property
-    def rate(self) -> float:
-        """Tokens per second from the first piece of text to the last, as StreamStats counts them."""
-        span = self.last - self.first
-        return (self.tokens - 1) / span if self.tokens > 1 and span > 0 else 0.0
 
 
 def cpu_seconds() -> dict[str, float]:
@@ -232,95 +147,6 @@ def cpu_used(before: dict[str, float]) -> dict[str, float]:
     return {name: after[name] - before.get(name, 0.0) for name in after}
 
 
-def chat_sampling() -> dict[str, Any]:
-    """Hearth's sampling settings, spelled as create_chat_completion takes them."""
-    from assistant.llm.engine import SAMPLING
-
-    return {("temperature" if key == "temp" else key): value for key, value in SAMPLING.items()}
-
-
-# --- plain llama-cpp-python ----------------------------------------------------------------------
-
-
-class PlainChat:
-    """llama-cpp-python as its README uses it: one Llama, create_chat_completion(stream=True)."""
-
-    def __init__(self, *, path: Path, threads: int, context: int) -> None:
-        from llama_cpp import Llama
-
-        self.llama = Llama(model_path=str(path), n_ctx=context, n_threads=threads, verbose=False)
-        self.sampling = chat_sampling()
-
-    def answer(self, messages: list[dict[str, Any]], max_tokens: int, *, forget: bool = False) -> Turn:
-        """One streamed answer; `forget` first drops the KV cache, so the whole prompt is evaluated again."""
-        turn = Turn(started=time.perf_counter())
-        if forget:
-            self.llama.reset()
-        chunks = self.llama.create_chat_completion(
-            messages=messages, max_tokens=max_tokens, stream=True, **self.sampling
-        )
-        pieces = 0
-        for chunk in chunks:
-            choice = chunk["choices"][0]
-            turn.finish = choice.get("finish_reason") or turn.finish
-            content = choice["delta"].get("content")
-            if content:
-                turn.arrived(content)
-                pieces += 1
-        # A streamed chunk is one token unless a multi-byte character spans tokens; at the length
-        # limit the count is exact.
-        turn.tokens = max_tokens if turn.finish == "length" else pieces
-        return turn
-
-    def close(self) -> None:
-        self.llama.close()
-
-
-class PlainGenerate:
-    """The reference loop: the GGUF's template rendered once, then `Llama.generate` token by token."""
-
-    def __init__(self, *, path: Path, threads: int, context: int) -> None:
-        from llama_cpp import Llama
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        from assistant.llm.engine import SAMPLING
-
-        self.llama = Llama(model_path=str(path), n_ctx=context, n_threads=threads, verbose=False)
-        template = self.llama.metadata.get("tokenizer.chat_template")
-        if not template:
-            raise BenchError(f"{path.name} has no chat template; Hearth streams such files another way")
-        eos, bos = self.llama.token_eos(), self.llama.token_bos()
-        self.formatter = Jinja2ChatFormatter(
-            template=template,
-            eos_token=self.llama._model.token_get_text(eos) if eos != -1 else "",
-            bos_token=self.llama._model.token_get_text(bos) if bos != -1 else "",
-            stop_token_ids=[eos],
-        )
-        self.sampling = SAMPLING
-
-    def answer(self, messages: list[dict[str, Any]], max_tokens: int) -> Turn:
-        import llama_cpp
-
-        turn = Turn(started=time.perf_counter(), finish="length")
-        rendered = self.formatter(messages=messages)
-        prompt = self.llama.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        for token in self.llama.generate(prompt, **self.sampling):
-            if llama_cpp.llama_vocab_is_eog(self.llama._model.vocab, token):
-                turn.finish = "stop"
-                break
-            turn.tokens += 1
-            piece = decoder.decode(self.llama.detokenize([token]))
-            if piece:
-                turn.arrived(piece)
-            if turn.tokens >= max_tokens:
-                break
-        return turn
-
-    def close(self) -> None:
-        self.llama.close()
-
-
 # --- Hearth, for real ------------------------------------------------------------------------------
 
 
@@ -333,12 +159,6 @@ class Site:
     context: int  # the n_ctx Hearth's engine gives this model
     conversations: Callable[[int], list[int]]  # makes N new conversations for the bench user (not async-safe)
     log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def configure_environment(options: Options, data_dir: Path) -> tuple[str, Path]:
@@ -622,224 +442,7 @@ async def measure_both(
         results.hearth_conversations.append(await hearth_conversation(client, next(fresh), texts))
 
 
-# --- the report ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Row:
-    measure: str
-    hearth: str
-    plain: str
-    result: str
-    goal: str
-    passed: bool | None  # None: for reference, no goal
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else 0.0
-
-
-def paired(hearth: list[Turn], plain: list[Turn], compare: Callable[[Turn, Turn], float]) -> float:
-    """The median over repeats of one Hearth run against the plain run just before it."""
-    return median([compare(h, p) for h, p in zip(hearth, plain, strict=True)])
-
-
-def turn_ratio(conversation: list[Turn]) -> float:
-    return conversation[-1].ttft / conversation[0].ttft
-
-
-def rows(results: Measurements, turns: int) -> list[Row]:
-    hearth, chat, generate = results.hearth, results.plain_chat, results.plain_generate
-    rate = paired(hearth, chat, lambda h, p: h.rate / p.rate)
-    rate_vs_generate = paired(hearth, generate, lambda h, p: h.rate / p.rate)
-    ttft_ms = 1000 * paired(hearth, chat, lambda h, p: h.ttft - p.ttft)
-    ttft_vs_generate_ms = 1000 * paired(hearth, generate, lambda h, p: h.ttft - p.ttft)
-    hearth_turns = median([turn_ratio(c) for c in results.hearth_conversations])
-    plain_turns = median([turn_ratio(c) for c in results.plain_conversations])
-    forgetting_turns = median([turn_ratio(c) for c in results.plain_forgetting_conversations])
-
-    def rate_of(runs: list[Turn]) -> str:
-        return f"{median([t.rate for t in runs]):.1f} tok/s"
-
-    def ttft_of(runs: list[Turn]) -> str:
-        return f"{1000 * median([t.ttft for t in runs]):.0f} ms"
-
-    def turns_of(conversations: list[list[Turn]]) -> str:
-        first = 1000 * median([c[0].ttft for c in conversations])
-        last = 1000 * median([c[-1].ttft for c in conversations])
-        return f"{median([turn_ratio(c) for c in conversations]):.2f} ({first:.0f}→{last:.0f} ms)"
-
-    turn_goal = f"≤ {GOAL_TURN_RATIO}"
-    return [
-        Row(
-            "tokens/s, websocket vs chat API",
-            rate_of(hearth),
-            rate_of(chat),
-            f"{rate:.3f}",
-            f"≥ {GOAL_RATE}",
-            rate >= GOAL_RATE,
-        ),
-        Row("  reference: generate loop", "", rate_of(generate), f"{rate_vs_generate:.3f}", "", None),
-        Row(
-            "TTFT warm, websocket vs chat API",
-            ttft_of(hearth),
-            ttft_of(chat),
-            f"{ttft_ms:+.0f} ms",
-            f"≤ +{GOAL_TTFT_MS:.0f} ms",
-            ttft_ms <= GOAL_TTFT_MS,
-        ),
-        Row("  reference: generate loop", "", ttft_of(generate), f"{ttft_vs_generate_ms:+.0f} ms", "", None),
-        Row(
-            f"TTFT turn {turns} / turn 1",
-            turns_of(results.hearth_conversations),
-            turns_of(results.plain_conversations),
-            f"{hearth_turns:.2f} vs {plain_turns:.2f}",
-            turn_goal,
-            hearth_turns <= GOAL_TURN_RATIO,
-        ),
-        Row(
-            "  reference: plain, KV cache reset each turn",
-            "",
-            turns_of(results.plain_forgetting_conversations),
-            f"{hearth_turns:.2f} vs {forgetting_turns:.2f}",
-            "",
-            None,
-        ),
-    ]
-
-
-def cpu_per_token(runs: list[Turn], side: str) -> str:
-    """Median CPU milliseconds per token that each process spent on these answers."""
-    labels = sorted({label for run in runs for label, used in run.cpu.items() if used > 0})
-    parts = [
-        f"{label} {1000 * median([r.cpu.get(label, 0.0) / max(r.tokens, 1) for r in runs]):.1f}" for label in labels
-    ]
-    return f"{side}: " + ", ".join(parts)
-
-
-def split_text(runs: list[Turn]) -> str:
-    parts = zip(*(run.split() for run in runs), strict=True) if runs else ()
-    return " / ".join(f"{1000 * median(list(part)):.0f}" for part in parts)
-
-
-def notes(results: Measurements) -> list[str]:
-    """What the table leaves out but explains it: token counts, the worker's own rate, finishing time."""
-    single_conversation = results.hearth_conversations[0] if results.hearth_conversations else []
-    finishing = [t.done - t.last for t in results.hearth + [t for c in results.hearth_conversations for t in c]]
-    return [
-        "tokens per answer (single turn): Hearth "
-        + ", ".join(f"{t.tokens} ({t.finish})" for t in results.hearth)
-        + "; plain chat "
-        + ", ".join(f"{t.tokens} ({t.finish})" for t in results.plain_chat),
-        "tokens/s per repeat: Hearth "
-        + " ".join(f"{t.rate:.0f}" for t in results.hearth)
-        + "; plain chat "
-        + " ".join(f"{t.rate:.0f}" for t in results.plain_chat)
-        + "; generate loop "
-        + " ".join(f"{t.rate:.0f}" for t in results.plain_generate),
-        f"Hearth worker-side rate (StreamStats): {median([t.worker_rate for t in results.hearth]):.1f} tok/s; "
-        f"last token → 'complete' message: median {1000 * median(finishing):.0f} ms, "
-        f"max {1000 * max(finishing, default=0):.0f} ms; worker RSS at the end {results.worker_rss_mb:.0f} MB",
-        "CPU ms per token, single turn: "
-        + cpu_per_token(results.hearth, "Hearth")
-        + "; "
-        + cpu_per_token(results.plain_chat, "plain chat")
-        + "; "
-        + cpu_per_token(results.plain_generate, "generate loop"),
-        "Hearth TTFT split, median ms (send→queued, queued→streaming, streaming→first token): single turn "
-        + split_text(results.hearth)
-        + "; conversation turn 1 "
-        + split_text([c[0] for c in results.hearth_conversations])
-        + f"; turn {len(single_conversation)} "
-        + split_text([c[-1] for c in results.hearth_conversations]),
-        "Hearth TTFT by turn (first conversation, ms): "
-        + " ".join(f"{1000 * t.ttft:.0f}" for t in single_conversation),
-        "plain TTFT by turn (first conversation, ms): "
-        + " ".join(f"{1000 * t.ttft:.0f}" for t in (results.plain_conversations or [[]])[0]),
-    ]
-
-
-def table(report_rows: list[Row]) -> str:
-    header = Row("measure", "Hearth", "plain", "Hearth vs plain", "goal", None)
-    cells = [
-        [r.measure, r.hearth, r.plain, r.result, r.goal, "" if r.passed is None else ("PASS" if r.passed else "FAIL")]
-        for r in report_rows
-    ]
-    head = [header.measure, header.hearth, header.plain, header.result, header.goal, "pass"]
-    widths = [max(len(row[i]) for row in [head, *cells]) for i in range(len(head))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-             for row in [head, *cells]]  # fmt: skip
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
-def machine() -> dict[str, Any]:
-    import llama_cpp
-
-    return {
-        "cores": os.cpu_count(),
-        "arch": platform.machine(),
-        "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-        "llama_cpp_python": llama_cpp.__version__,
-    }
-
-
-def turn_record(turn: Turn) -> dict[str, Any]:
-    return {
-        **{k: v for k, v in asdict(turn).items() if k not in ("text", "started", "first", "last", "done", "states")},
-        "ttft_split_ms": [round(1000 * part, 2) for part in turn.split()] if turn.states else None,
-        "ttft_ms": round(1000 * turn.ttft, 2),
-        "tokens_per_second": round(turn.rate, 2),
-        "finish_ms": round(1000 * (turn.done - turn.last), 2) if turn.done else None,
-    }
-
-
-def report_json(options: Options, site_context: int, results: Measurements, before: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine_before": before,
-            "machine_after": machine(),
-            "others_cpu_share": round(results.others_share, 3),
-            "options": {**asdict(options), "model": str(options.model), "context": site_context},
-            "rows": [asdict(r) for r in rows(results, options.turns)],
-            "notes": notes(results),
-            "runs": {
-                name: [turn_record(t) for t in getattr(results, name)]
-                for name in ("plain_chat", "plain_generate", "hearth")
-            }
-            | {
-                name: [[turn_record(t) for t in c] for c in getattr(results, name)]
-                for name in ("plain_conversations", "plain_forgetting_conversations", "hearth_conversations")
-            },
-        },
-        indent=2,
-    )
-
-
-def report_text(options: Options, site_context: int, results: Measurements, before: dict[str, Any]) -> str:
-    after = machine()
-    header = (
-        f"{options.model.name}: n_threads {options.threads}, n_ctx {site_context}, max_tokens {options.max_tokens}, "
-        f"{options.repeats} repeats (medians), {after['cores']} cores {after['arch']}, "
-        f"GPU offload {'yes' if after['gpu_offload'] else 'no'}, load average {before['load_average']} → "
-        f"{after['load_average']}, other processes' CPU share {results.others_share:.0%}"
-    )
-    warning = (
-        [f"WARNING: other processes used {results.others_share:.0%} of the CPU during the run; they preempt "
-         "llama.cpp's threads and these figures swing widely. Re-run when the machine is idle."]
-        if results.others_share > BUSY_SHARE
-        else []
-    )  # fmt: skip
-    return "\n".join([header, *warning, "", table(rows(results, options.turns)), "", *notes(results)])
-
-
 # --- main ------------------------------------------------------------------------------------------
-
-
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def run(options: Options) -> str:
@@ -865,17 +468,7 @@ def run(options: Options) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = parse_options(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        print(run(options))
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 130
-    except BenchError as exc:
-        say(str(exc))
-        return 1
-    return 0
+    return bench_main(parse_options(argv), run)
 
 
 if __name__ == "__main__":

@@ -19,17 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import platform
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,25 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.supervisor import chroma_command, chroma_heartbeat_url, http_ok
+from bench.common import BenchError, bench_main, free_port, say, table
+from bench.corpus import PAGES_PER_DOCUMENT, SEED, corpus_documents, eval_documents, latency_queries
+from bench.documents_report import Results, machine, notes, percentile, rows
 
-ROOT = Path(__file__).resolve().parent.parent
-EVAL_SET = ROOT / "bench" / "eval" / "household.json"
-GOAL_EMBED_RATIO = 0.8  # embedding chunks/s inside ingestion over raw encode, at least
-GOAL_P95_MS = 50.0  # documents_search p95 with --chunks records stored, at most
-PAGES_PER_DOCUMENT = 20
 SYNTHETIC_CHUNKS_PER_DOCUMENT = 100
 NOISE_SIGMA = 0.03  # per-dimension noise added to a real 384-dim unit vector (cosine to it ≈ 0.85)
 UPSERT_BATCH = 2000
-SEED = 20261128
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not run; the message says why."""
-
-
-def say(message: str) -> None:
-    """Progress goes to stderr, so --json output on stdout stays clean."""
-    print(f"bench | {message}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -82,219 +65,7 @@ def parse_options(argv: list[str] | None) -> Options:
     return Options(args.pages, args.chunks, args.queries, args.as_json, args.keep)
 
 
-# --- the generated corpus ----------------------------------------------------------------------------
-
-NAMES = (
-    "Anna", "Jonas", "Leo", "Marta", "Priya", "Tomasz", "Chloe", "Samir", "Ingrid", "Kofi", "Lucia", "Hamish",
-    "Yuki", "Olu", "Beatriz", "Pavel", "Greta", "Ravi", "Sofia", "Declan",
-)  # fmt: skip
-MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
-)  # fmt: skip
-TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
-    # topic: (things, actions, places)
-    "heating": (
-        (
-            "the boiler",
-            "the thermostat",
-            "the hot water cylinder",
-            "the towel radiator",
-            "the expansion vessel",
-            "the underfloor manifold",
-            "the gas meter",
-            "the timer",
-        ),
-        ("checked", "serviced", "bled", "reset", "replaced", "cleaned", "adjusted", "inspected"),
-        ("the utility room", "the loft", "the landing cupboard", "the garage", "the kitchen"),
-    ),
-    "garden": (
-        (
-            "the lawn mower",
-            "the apple tree",
-            "the greenhouse",
-            "the compost bin",
-            "the hedge trimmer",
-            "the water butt",
-            "the raised beds",
-            "the strawberry patch",
-        ),
-        ("pruned", "fed", "repaired", "emptied", "sharpened", "planted", "watered", "covered"),
-        ("the back garden", "the allotment", "the shed", "the front border", "the patio"),
-    ),
-    "car": (
-        (
-            "the front brake pads",
-            "the windscreen wipers",
-            "the battery",
-            "the air filter",
-            "the winter tyres",
-            "the roof box",
-            "the child seat",
-            "the cambelt",
-        ),
-        ("fitted", "checked", "charged", "swapped", "topped up", "tightened", "booked in", "replaced"),
-        ("the garage on Mill Lane", "the driveway", "the tyre centre", "the car park", "the dealer"),
-    ),
-    "money": (
-        (
-            "the council tax",
-            "the energy bill",
-            "the mortgage payment",
-            "the savings account",
-            "the pension",
-            "the broadband contract",
-            "the water rates",
-            "the school dinner account",
-        ),
-        ("paid", "switched", "renewed", "reviewed", "cancelled", "increased", "queried", "set up"),
-        ("the bank app", "the building society", "the online portal", "the post office", "the council office"),
-    ),
-    "health": (
-        (
-            "the inhaler",
-            "the blood pressure check",
-            "the dental appointment",
-            "the eye test",
-            "the flu jab",
-            "the physiotherapy",
-            "the hay fever tablets",
-            "the first aid kit",
-        ),
-        ("booked", "collected", "renewed", "postponed", "attended", "restocked", "reviewed", "ordered"),
-        ("the surgery", "the pharmacy", "the dentist on High Street", "the optician", "the clinic"),
-    ),
-    "school": (
-        (
-            "the reading folder",
-            "the trip consent form",
-            "the swimming kit",
-            "the parents' evening",
-            "the homework diary",
-            "the lunch money",
-            "the violin lesson",
-            "the science project",
-        ),
-        ("signed", "returned", "packed", "arranged", "paid for", "labelled", "finished", "collected"),
-        ("the school office", "the classroom", "the music room", "the after-school club", "the library"),
-    ),
-    "house": (
-        (
-            "the washing machine",
-            "the smoke alarms",
-            "the gutters",
-            "the dishwasher filter",
-            "the loft hatch",
-            "the back door lock",
-            "the bathroom sealant",
-            "the fuse box",
-        ),
-        ("repaired", "tested", "cleared", "descaled", "painted", "oiled", "resealed", "labelled"),
-        ("the kitchen", "the bathroom", "the hallway", "the cellar", "the spare room"),
-    ),
-    "travel": (
-        (
-            "the passports",
-            "the ferry tickets",
-            "the travel insurance",
-            "the campsite booking",
-            "the airport parking",
-            "the euro cash",
-            "the tent",
-            "the hotel in Porto",
-        ),
-        ("renewed", "booked", "printed", "confirmed", "packed", "cancelled", "upgraded", "checked"),
-        ("the travel agent", "the post office", "the station", "the harbour", "the airport"),
-    ),
-}
-SENTENCES = (
-    "On {day} {month} {name} {action} {thing} in {place}, and it cost {price} pounds in total.",
-    "{name} says {thing} should be {action} every {every} months, so the next time is in {month}.",
-    "Reminder for {name}: {thing} was last {action} on {day} {month} {year} by {other}.",
-    "The receipt for {thing} ({price} pounds, reference {ref}) is filed in the blue folder in {place}.",
-    "If {thing} needs attention again, {other} from {place} can come on a weekday; call {phone}.",
-    "We agreed that {name} and {other} take turns: {name} handles {thing}, {other} keeps the notes.",
-    "After {thing} was {action}, {name} wrote down that it took {minutes} minutes and {count} attempts.",
-    "The guarantee on {thing} runs until {month} {year}; the serial number is {ref}.",
-    "Budget note: {thing} has cost {price} pounds this year against {budget} pounds planned.",
-    "{other} recommended checking {thing} before winter, ideally in {month}, and keeping spares in {place}.",
-)
-
-
-def _sentence(rng: random.Random, topic: str) -> str:
-    things, actions, places = TOPICS[topic]
-    name, other = rng.sample(NAMES, 2)
-    return rng.choice(SENTENCES).format(
-        name=name,
-        other=other,
-        thing=rng.choice(things),
-        action=rng.choice(actions),
-        place=rng.choice(places),
-        day=rng.randint(1, 28),
-        month=rng.choice(MONTHS),
-        year=rng.randint(2019, 2026),
-        price=f"{rng.randint(12, 2400):,}",
-        budget=f"{rng.randint(100, 3000):,}",
-        every=rng.choice((3, 6, 12, 18, 24)),
-        ref=f"{rng.choice('ABCDEFGHKMNPRTX')}{rng.randint(1000, 99999)}-{rng.randint(10, 99)}",
-        phone=f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}",
-        minutes=rng.randint(5, 180),
-        count=rng.randint(1, 5),
-    )
-
-
-def corpus_page(rng: random.Random, topic: str, *, sentences: int) -> list[str]:
-    """One page of plausible household notes about `topic`, wrapped into PDF lines."""
-    body = " ".join(_sentence(rng, topic) for _ in range(sentences))
-    return textwrap.wrap(body, 95)
-
-
-def corpus_documents(pages: int) -> Iterator[tuple[str, list[list[str]]]]:
-    """(name, pages of lines) for PDFs of PAGES_PER_DOCUMENT pages, pages in all (the last one shorter)."""
-    rng = random.Random(SEED)
-    topics = list(TOPICS)
-    number = 0
-    while pages > 0:
-        count = min(PAGES_PER_DOCUMENT, pages)
-        topic = topics[number % len(topics)]
-        title = f"{topic.title()} notebook {number // len(topics) + 1}"
-        lines = [
-            [f"{title}, page {n}", *corpus_page(rng, topic, sentences=rng.randint(12, 18))] for n in range(1, count + 1)
-        ]
-        yield f"{title}.pdf", lines
-        pages -= count
-        number += 1
-
-
-def eval_documents() -> tuple[list[tuple[str, list[list[str]]]], list[dict[str, Any]]]:
-    """The evaluation PDFs (facts on their pages, generated filler around them) and the questions."""
-    data = json.loads(EVAL_SET.read_text())
-    rng = random.Random(SEED + 1)
-    topics = list(TOPICS)
-    documents, questions = [], []
-    for index, document in enumerate(data["documents"]):
-        topic = topics[index % len(topics)]
-        pages = []
-        for number in range(1, document["page_count"] + 1):
-            fact = document["pages"].get(str(number))
-            if fact is None:
-                pages.append(corpus_page(rng, topic, sentences=rng.randint(10, 14)))
-            else:
-                before = " ".join(_sentence(rng, topic) for _ in range(3))
-                after = " ".join(_sentence(rng, topic) for _ in range(3))
-                pages.append([*textwrap.wrap(before, 95), *textwrap.wrap(fact, 95), *textwrap.wrap(after, 95)])
-        documents.append((document["name"], pages))
-        questions += [{**q, "document": document["name"]} for q in document["questions"]]
-    return documents, questions
-
-
 # --- services and Django --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -445,31 +216,6 @@ def ingest(owner: Any, name: str, pages: list[list[str]]) -> Any:
 # --- the measurements --------------------------------------------------------------------------------
 
 
-@dataclass
-class Results:
-    pages: int = 0
-    documents: int = 0
-    chunks: int = 0
-    pdf_build_seconds: float = 0.0
-    ingest_seconds: float = 0.0
-    ingest_embed_seconds: float = 0.0
-    ingest_upsert_seconds: float = 0.0
-    raw_embed_seconds: float = 0.0
-    batch_size: int = 0
-    threads: int = 0
-    recall_hits: int = 0
-    recall_hits_full: int = 0
-    questions: int = 0
-    misses: list[str] = field(default_factory=list)
-    stored: int = 0
-    fill_seconds: float = 0.0
-    search_ms: list[float] = field(default_factory=list)
-    search_embed_ms: list[float] = field(default_factory=list)
-    search_vector_ms: list[float] = field(default_factory=list)
-    search_keyword_ms: list[float] = field(default_factory=list)
-    bare_ms: list[float] = field(default_factory=list)
-
-
 def measure_ingestion(options: Options, hooks: Hooks, results: Results) -> Any:
     from tests.support.documents import pdf_bytes
 
@@ -603,29 +349,6 @@ def fill(options: Options, owner: Any, results: Results) -> None:
     results.stored = collection.count()
 
 
-def latency_queries(questions: list[dict[str, Any]], count: int) -> list[str]:
-    """The evaluation questions, then generated ones about the corpus' topics, `count` in all."""
-    rng = random.Random(SEED + 2)
-    queries = [q["question"] for q in questions]
-    while len(queries) < count:
-        topic = rng.choice(list(TOPICS))
-        things, actions, places = TOPICS[topic]
-        queries.append(
-            rng.choice(
-                (
-                    "When was {thing} last {action}?",
-                    "How much did we pay when {thing} was {action}?",
-                    "Who looks after {thing} and where are the receipts kept?",
-                    "Is {thing} still under guarantee?",
-                    "What did {name} note about {thing} in {place}?",
-                )
-            ).format(
-                thing=rng.choice(things), action=rng.choice(actions), place=rng.choice(places), name=rng.choice(NAMES)
-            )
-        )
-    return queries[:count]
-
-
 def measure_latency(options: Options, owner: Any, hooks: Hooks, queries: list[str], results: Results) -> None:
     from assistant.documents.embed import embedder
     from assistant.documents.store import COLLECTION_METADATA, collection_name
@@ -654,133 +377,6 @@ def measure_latency(options: Options, owner: Any, hooks: Hooks, queries: list[st
         started = time.perf_counter()
         collection.query(query_embeddings=[vector], n_results=30, include=["metadatas", "distances"])
         results.bare_ms.append(1000 * (time.perf_counter() - started))
-
-
-# --- the report ------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]  # nearest rank
-
-
-def p50_p95(values: list[float]) -> str:
-    return f"p50 {percentile(values, 50):.1f} / p95 {percentile(values, 95):.1f} ms"
-
-
-@dataclass(frozen=True)
-class Row:
-    measure: str
-    hearth: str
-    plain: str
-    result: str
-    goal: str
-    passed: bool | None
-
-
-def rows(results: Results) -> list[Row]:
-    r = results
-    embed_rate = r.chunks / r.ingest_embed_seconds if r.ingest_embed_seconds else 0.0
-    raw_rate = r.chunks / r.raw_embed_seconds if r.raw_embed_seconds else 0.0
-    end_to_end = r.chunks / r.ingest_seconds if r.ingest_seconds else 0.0
-    ratio = embed_rate / raw_rate if raw_rate else 0.0
-    p95 = percentile(r.search_ms, 95)
-    recall = r.recall_hits / r.questions if r.questions else 0.0
-    recall_full = r.recall_hits_full / r.questions if r.questions else 0.0
-    return [
-        Row(
-            f"ingest {r.pages} PDF pages ({r.documents} files, {r.chunks} chunks)",
-            f"{r.pages / r.ingest_seconds:.2f} pages/s",
-            "",
-            f"{r.ingest_seconds:.0f} s",
-            "",
-            None,
-        ),
-        Row(
-            "embedding chunks/s in ingestion vs raw encode",
-            f"{embed_rate:.1f} chunks/s",
-            f"{raw_rate:.1f} chunks/s",
-            f"{ratio:.3f}",
-            f"≥ {GOAL_EMBED_RATIO}",
-            ratio >= GOAL_EMBED_RATIO,
-        ),
-        Row(
-            "  reference: whole ingestion vs raw encode",
-            f"{end_to_end:.1f} chunks/s",
-            f"{raw_rate:.1f} chunks/s",
-            f"{end_to_end / raw_rate if raw_rate else 0:.3f}",
-            "",
-            None,
-        ),
-        Row(
-            f"documents_search, {r.stored:,} records stored",
-            p50_p95(r.search_ms),
-            "",
-            "",
-            f"p95 ≤ {GOAL_P95_MS:.0f} ms",
-            p95 <= GOAL_P95_MS,
-        ),
-        Row("  of which query embedding", p50_p95(r.search_embed_ms), "", "", "", None),
-        Row("  of which Chroma vectors_query", p50_p95(r.search_vector_ms), "", "", "", None),
-        Row("  of which keyword ranking (SQLite FTS5)", p50_p95(r.search_keyword_ms), "", "", "", None),
-        Row("  bare collection.query, no filter", "", p50_p95(r.bare_ms), "", "", None),
-        Row(
-            f"recall@5, {r.questions} questions (small collection)",
-            f"{r.recall_hits}/{r.questions} = {recall:.2f}",
-            "",
-            "",
-            "",
-            None,
-        ),
-        Row(
-            f"recall@5 again with {r.stored:,} records stored",
-            f"{r.recall_hits_full}/{r.questions} = {recall_full:.2f}",
-            "",
-            "",
-            "",
-            None,
-        ),
-    ]
-
-
-def table(report_rows: list[Row]) -> str:
-    head = ["measure", "Hearth", "bare library", "result", "goal", "pass"]
-    cells = [
-        [r.measure, r.hearth, r.plain, r.result, r.goal, "" if r.passed is None else ("PASS" if r.passed else "FAIL")]
-        for r in report_rows
-    ]
-    widths = [max(len(row[i]) for row in [head, *cells]) for i in range(len(head))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-             for row in [head, *cells]]  # fmt: skip
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
-def notes(results: Results) -> list[str]:
-    r = results
-    other = r.ingest_seconds - r.ingest_embed_seconds - r.ingest_upsert_seconds
-    return [
-        f"ingestion time split: embed {r.ingest_embed_seconds:.1f} s, Chroma upsert {r.ingest_upsert_seconds:.1f} s, "
-        f"the rest (upload, pypdf extract, chunk, SQLite rows, job bookkeeping) {other:.1f} s; "
-        f"building the PDFs (not timed) ≈ {r.pdf_build_seconds:.1f} s",
-        f"embedding: batch size {r.batch_size}, torch threads {r.threads}; raw encode {r.raw_embed_seconds:.1f} s "
-        f"for the same {r.chunks} texts",
-        f"fill: {r.stored:,} records in Chroma after {r.fill_seconds:.0f} s of direct upserts",
-        "recall misses: " + ("; ".join(r.misses) if r.misses else "none"),
-    ]
-
-
-def machine() -> dict[str, Any]:
-    import chromadb
-
-    return {
-        "cores": os.cpu_count(),
-        "arch": platform.machine(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-        "chromadb": chromadb.__version__,
-    }
 
 
 def run(options: Options) -> str:
@@ -833,25 +429,13 @@ def run(options: Options) -> str:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {after['cores']} cores {after['arch']}, no GPU, chromadb "
         f"{after['chromadb']}, load average {before['load_average']} → {after['load_average']}"
     )
-    return "\n".join([header, "", table(rows(results)), "", *notes(results)])
-
-
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
+    return "\n".join(
+        [header, "", table(plain="bare library", result="result", report_rows=rows(results)), "", *notes(results)]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = parse_options(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        print(run(options))
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 130
-    except BenchError as exc:
-        say(str(exc))
-        return 1
-    return 0
+    return bench_main(parse_options(argv), run)
 
 
 if __name__ == "__main__":
