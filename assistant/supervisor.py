@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 # Set in every child: no model-hub downloads (none is reachable), no telemetry, unbuffered logs.
 CHILD_ENV_DEFAULTS: dict[str, str] = {
@@ -412,6 +412,18 @@ class Supervisor:
 def _signal_pid(pid: int, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signum)
+
+
+def process_group_stop(process: subprocess.Popen[Any], *, timeout: float) -> None:
+    """SIGTERM a child's whole process group; SIGKILL it if the child has not exited within `timeout`."""
+    if process.poll() is not None:
+        return
+    _signal_group(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _signal_group(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def _signal_group(pgid: int, signum: int) -> None:

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.supervisor import chroma_command, chroma_heartbeat_url, http_ok
+from assistant.supervisor import chroma_command, chroma_heartbeat_url, http_ok, process_group_stop
 from bench.common import BenchError, bench_main, free_port, say, table
 from bench.corpus import PAGES_PER_DOCUMENT, SEED, corpus_documents, eval_documents, latency_queries
 from bench.documents_report import Results, machine, notes, percentile, rows
@@ -89,13 +88,7 @@ def chroma_running(data_dir: Path) -> Iterator[int]:
                 time.sleep(0.2)
             yield port
         finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+            process_group_stop(process, timeout=15)
 
 
 def django_setup(data_dir: Path, chroma_port: int) -> None:

@@ -15,7 +15,6 @@ itself use the ORM; the servers never get it.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
@@ -23,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from assistant.supervisor import web_command
+from assistant.supervisor import process_group_stop, web_command
 from tests.conftest import ROOT, _service_env, _test_database_url, session_cookie, wait_for
 from tests.environment import TEST_DATA_DIR, free_port
 
@@ -74,13 +73,7 @@ def web_server_fixture(django_db_setup: None, _static_files: None) -> Iterator[s
         wait_for(listening, timeout=60, what=f"daphne on port {port} ({log_path})", interval=0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=15)
+        process_group_stop(process, timeout=15)
 
 
 @pytest.fixture(scope="module", name="browser")

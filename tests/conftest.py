@@ -20,7 +20,7 @@ import redis
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 
-from assistant.supervisor import chroma_command, worker_command
+from assistant.supervisor import chroma_command, process_group_stop, worker_command
 from tests.egress import sitecustomize as egress_guard
 from tests.environment import TEST_DATA_DIR
 
@@ -125,8 +125,7 @@ def chroma_server() -> Iterator[str]:
 
     wait_for(answers, timeout=60, what="the Chroma server", interval=0.2)
     yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
+    process_group_stop(process, timeout=30)
 
 
 @pytest.fixture(scope="session")
@@ -190,12 +189,8 @@ class WorkerProcess:
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process is not None:
+            process_group_stop(self.process, timeout=30)
 
     @property
     def running(self) -> bool:
