@@ -1,0 +1,86 @@
+"""The iOS profile, HEARTH_HTTPS parsing and daphne's TLS endpoint string."""
+
+from __future__ import annotations
+
+import plistlib
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from assistant.https.addresses import MachineNames, dns_name_valid, url_host
+from assistant.https.certificates import certificate_fingerprint, certificates_ensure
+from assistant.https.config import HttpsConfigError, endpoint_string, https_config_parse
+from assistant.https.profile import mobileconfig_build
+
+
+def test_the_mobileconfig_carries_the_ca_as_a_root_payload(tmp_path: Path) -> None:
+    certificates_ensure(folder=tmp_path, names=MachineNames(("localhost",), ()))
+    ca = x509.load_pem_x509_certificate((tmp_path / "ca.crt").read_bytes())
+
+    profile = plistlib.loads(mobileconfig_build(ca_cert=ca))
+
+    assert profile["PayloadType"] == "Configuration" and profile["PayloadVersion"] == 1
+    (payload,) = profile["PayloadContent"]
+    assert payload["PayloadType"] == "com.apple.security.root"
+    assert payload["PayloadContent"] == ca.public_bytes(serialization.Encoding.DER)
+    assert certificate_fingerprint(ca) in profile["PayloadDescription"]
+    # The same CA gives the same identifiers: installing again replaces, never duplicates.
+    again = plistlib.loads(mobileconfig_build(ca_cert=ca))
+    assert again["PayloadUUID"] == profile["PayloadUUID"]
+    assert again["PayloadContent"][0]["PayloadUUID"] == payload["PayloadUUID"]
+
+
+@pytest.mark.parametrize("raw", ["", "auto", "AUTO", " on "])
+def test_auto_is_the_default(raw: str, tmp_path: Path) -> None:
+    config = https_config_parse(raw=raw, port=8443, tls_dir=tmp_path)
+    assert config.mode == "auto" and config.enabled and config.household_ca
+    assert config.served_cert == tmp_path / "server.crt" and config.served_key == tmp_path / "server.key"
+
+
+def test_off_serves_no_https(tmp_path: Path) -> None:
+    config = https_config_parse(raw="off", port=8443, tls_dir=tmp_path)
+    assert config.mode == "off" and not config.enabled
+
+
+def test_your_own_certificate_and_key(tmp_path: Path) -> None:
+    (tmp_path / "cert.pem").write_text("cert")
+    (tmp_path / "key.pem").write_text("key")
+
+    config = https_config_parse(raw=f"{tmp_path}/cert.pem, {tmp_path}/key.pem", port=9443, tls_dir=tmp_path)
+
+    assert config.mode == "files" and config.enabled and not config.household_ca
+    assert config.served_cert == tmp_path / "cert.pem" and config.served_key == tmp_path / "key.pem"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("maybe", "use auto, off, or the certificate and key files"),
+        ("/only/a/cert.pem,", "use auto, off"),
+        ("/nowhere/cert.pem,/nowhere/key.pem", "the certificate file /nowhere/cert.pem does not exist"),
+    ],
+)
+def test_a_bad_value_names_the_variable(raw: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(HttpsConfigError, match="HEARTH_HTTPS") as caught:
+        https_config_parse(raw=raw, port=8443, tls_dir=tmp_path)
+    assert message in str(caught.value)
+
+
+def test_the_endpoint_string_escapes_what_twisted_would_split_on(tmp_path: Path) -> None:
+    folder = tmp_path / "odd:name=dir"
+    config = https_config_parse(raw="auto", port=8443, tls_dir=folder)
+
+    endpoint = endpoint_string(config=config, host="0.0.0.0", chain=folder / "ca.crt")
+
+    assert endpoint.startswith("ssl:8443:privateKey=")
+    assert "odd\\:name\\=dir/server.key" in endpoint and "certKey=" in endpoint
+    assert endpoint.endswith(":interface=0.0.0.0:extraCertChain=" + str(folder / "ca.crt").replace(":", "\\:").replace("=", "\\="))
+    assert endpoint_string(config=config, host="::").endswith("interface=\\:\\:")
+
+
+def test_names_and_url_hosts() -> None:
+    assert dns_name_valid("hearth-box.local") and not dns_name_valid("under_score") and not dns_name_valid("-x")
+    assert url_host("fd00::5") == "[fd00::5]" and url_host("192.168.1.2") == "192.168.1.2"
+    assert url_host("hearth.local") == "hearth.local"
