@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -30,19 +31,15 @@ def machine_names_read() -> MachineNames:
 
 
 def host_names() -> tuple[str, ...]:
-    """localhost, the host name, its .local (mDNS) name, and the fully qualified name if it has one."""
-    short = socket.gethostname().strip().rstrip(".")
+    """localhost, the host name (and its first label when it is fully qualified), and its .local name.
+
+    No DNS lookup (socket.getfqdn can stall for seconds on a box without a resolver).
+    """
+    full = socket.gethostname().strip().rstrip(".").lower()
     names = {"localhost"}
-    if short:
-        names.add(short.lower())
-        first_label = short.split(".")[0].lower()
-        names.add(f"{first_label}.local")
-    try:
-        qualified = socket.getfqdn().strip().rstrip(".").lower()
-    except OSError:
-        qualified = ""
-    if qualified and "." in qualified and not qualified.endswith((".localdomain", ".arpa")):
-        names.add(qualified)
+    if full:
+        first_label = full.split(".")[0]
+        names.update({full, first_label, f"{first_label}.local"})
     return tuple(sorted(name for name in names if dns_name_valid(name)))
 
 
@@ -80,20 +77,41 @@ def machine_addresses() -> tuple[IPAddress, ...]:
 def lan_address() -> str | None:
     """The address other devices on the home network most likely reach this machine at, if any.
 
-    The interface the default route leaves by (no packet is sent), else the first non-loopback IPv4.
+    The IPv4 address of the interface the default route leaves by (Linux: /proc/net/route), else the
+    first private IPv4 address, else the first non-loopback one. No packet is sent, no socket opened.
     """
+    import psutil
+
+    interfaces = psutil.net_if_addrs()
+
+    def usable(names: list[str]) -> list[ipaddress.IPv4Address]:
+        found = []
+        for name in names:
+            for entry in interfaces.get(name, []):
+                if entry.family == socket.AF_INET:
+                    address = ipaddress.IPv4Address(entry.address)
+                    if not address.is_loopback and not address.is_link_local:
+                        found.append(address)
+        return found
+
+    routed = usable(_default_route_interfaces())
+    others = usable(sorted(interfaces))
+    best = routed or [a for a in others if a.is_private] or others
+    return str(best[0]) if best else None
+
+
+def _default_route_interfaces() -> list[str]:
+    """Interfaces with a default route, best (lowest metric) first; empty where /proc/net/route is absent."""
     try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: picks the outgoing interface, sends nothing
-            address = str(probe.getsockname()[0])
+        lines = Path("/proc/net/route").read_text().splitlines()[1:]
     except OSError:
-        address = ""
-    if address and not address.startswith("127."):
-        return address
-    for candidate in machine_addresses():
-        if candidate.version == 4 and not candidate.is_loopback:
-            return str(candidate)
-    return None
+        return []
+    routes = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 8 and fields[1] == "00000000" and fields[7] == "00000000":
+            routes.append((int(fields[6]), fields[0]))
+    return [name for _, name in sorted(routes)]
 
 
 def url_host(host: str) -> str:
