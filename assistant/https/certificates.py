@@ -209,7 +209,8 @@ def server_reissue_reason(
     if cert.not_valid_after_utc - now < RENEW_BEFORE:
         return f"the old one expires on {cert.not_valid_after_utc:%Y-%m-%d}"
     dns_names, addresses = certificate_names(cert)
-    missing = sorted(set(names.dns_names) - set(dns_names)) + sorted(str(a) for a in set(names.addresses) - set(addresses))
+    missing = sorted(set(names.dns_names) - set(dns_names))
+    missing += sorted(str(address) for address in set(names.addresses) - set(addresses))
     if missing:
         return "new names or addresses: " + ", ".join(missing)
     try:

@@ -64,7 +64,8 @@ def https_reissue_needed(*, config: HttpsConfig) -> str | None:
 
 def _own_certificate_check(config: HttpsConfig) -> Path | None:
     """HEARTH_HTTPS=<cert>,<key>: both readable, the key matches; returns a file of the rest of the chain."""
-    assert config.cert_file is not None and config.key_file is not None
+    assert config.cert_file is not None
+    assert config.key_file is not None
     try:
         certificates = x509.load_pem_x509_certificates(config.cert_file.read_bytes())
     except (OSError, ValueError) as exc:

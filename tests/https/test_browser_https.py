@@ -16,7 +16,7 @@ import pytest
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import session_cookie
 from tests.environment import TEST_DATA_DIR
-from tests.https.support import TEST_HOST, HttpsServer, https_server  # noqa: F401 (fixture)
+from tests.https.conftest import TEST_HOST, HttpsServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -142,7 +142,9 @@ def test_a_phone_sized_screen_opts_in_and_plain_pages_then_redirect(
     shoot(page, "connect-https-phone")
     button = page.get_by_role("button", name="Always open the secure address on this device")
     box = button.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= PHONE["width"]
     button.click()
     expect(page.get_by_text("This device now always opens Hearth's secure address.")).to_be_visible()
 
@@ -184,6 +186,9 @@ def test_the_plain_banner_fits_a_phone_and_links_to_the_secure_address(
     banner = page.locator(".https-banner")
     expect(banner).to_be_visible()
     box = banner.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
-    expect(banner.get_by_role("link", name="Switch to HTTPS")).to_have_attribute("href", https_server.secure("/settings/"))
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= PHONE["width"]
+    switch = banner.get_by_role("link", name="Switch to HTTPS")
+    expect(switch).to_have_attribute("href", https_server.secure("/settings/"))
     shoot(page, "settings-plain-banner-phone")

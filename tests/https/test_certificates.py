@@ -47,7 +47,8 @@ def verify(folder: Path, subject: x509.verification.Subject, *, at: dt.datetime 
 def test_the_chain_verifies_against_the_ca_for_every_name_and_address(tmp_path: Path) -> None:
     report = certificates_ensure(folder=tmp_path, names=NAMES, now=NOW)
 
-    assert report.ca_created and report.server_issued
+    assert report.ca_created
+    assert report.server_issued
     for name in NAMES.dns_names:
         verify(tmp_path, x509.DNSName(name))
     for address in NAMES.addresses:
@@ -92,19 +93,22 @@ def test_it_meets_apples_rules_for_tls_server_certificates(tmp_path: Path) -> No
     ca = load(tmp_path / "ca.crt")[0]
 
     assert leaf.not_valid_after_utc - leaf.not_valid_before_utc <= dt.timedelta(days=825)
-    assert SERVER_VALIDITY <= dt.timedelta(days=825)
+    assert dt.timedelta(days=825) >= SERVER_VALIDITY
     eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert ExtendedKeyUsageOID.SERVER_AUTH in eku
     san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert "localhost" in san.get_values_for_type(x509.DNSName)  # iOS ignores the common name
     assert isinstance(leaf.signature_hash_algorithm, hashes.SHA256)
     key = leaf.public_key()
-    assert isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    assert key.curve.name == "secp256r1"
     assert leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
     assert leaf.version is x509.Version.v3
 
     constraints = ca.extensions.get_extension_for_class(x509.BasicConstraints)
-    assert constraints.critical and constraints.value.ca and constraints.value.path_length == 0
+    assert constraints.critical
+    assert constraints.value.ca
+    assert constraints.value.path_length == 0
     assert ca.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign
     assert dt.timedelta(days=3640) <= ca.not_valid_after_utc - NOW <= dt.timedelta(days=3660)
 
@@ -124,7 +128,9 @@ def test_a_second_start_changes_nothing(tmp_path: Path) -> None:
 
     report = certificates_ensure(folder=tmp_path, names=NAMES, now=NOW + dt.timedelta(days=3))
 
-    assert not report.ca_created and not report.server_issued and report.events == ()
+    assert not report.ca_created
+    assert not report.server_issued
+    assert report.events == ()
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
 
 
@@ -135,7 +141,8 @@ def test_a_new_address_gets_a_new_certificate_from_the_same_ca(tmp_path: Path) -
 
     report = certificates_ensure(folder=tmp_path, names=moved, now=NOW + dt.timedelta(days=1))
 
-    assert report.server_issued and not report.ca_created
+    assert report.server_issued
+    assert not report.ca_created
     assert "10.0.0.7" in report.events[0]
     assert (tmp_path / "ca.crt").read_bytes() == ca_before
     verify(tmp_path, x509.IPAddress(ipaddress.ip_address("10.0.0.7")), at=NOW + dt.timedelta(days=1))
@@ -164,14 +171,18 @@ def test_a_corrupt_server_key_is_replaced_and_the_ca_kept(tmp_path: Path, caplog
     with caplog.at_level(logging.INFO, logger="hearth.https"):
         report = certificates_ensure(folder=tmp_path, names=NAMES, now=NOW)
 
-    assert report.server_issued and not report.ca_created
-    assert any("server key" in r.message and "corrupt" in r.message and r.levelno == logging.WARNING for r in caplog.records)
+    assert report.server_issued
+    assert not report.ca_created
+    warnings = [r.message for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("server key" in message and "corrupt" in message for message in warnings)
     assert (tmp_path / "ca.crt").read_bytes() == ca_before
     assert [p.name for p in tmp_path.glob("server.key.corrupt-*")]  # kept, not deleted
     verify(tmp_path, x509.DNSName("localhost"))
 
 
-def test_a_corrupt_ca_key_makes_a_new_ca_and_loses_nothing_else(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_corrupt_ca_key_makes_a_new_ca_and_loses_nothing_else(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     tls = tmp_path / "tls"
     certificates_ensure(folder=tls, names=NAMES, now=NOW)
     old_fingerprint = certificate_fingerprint(load(tls / "ca.crt")[0])
@@ -182,12 +193,14 @@ def test_a_corrupt_ca_key_makes_a_new_ca_and_loses_nothing_else(tmp_path: Path, 
     with caplog.at_level(logging.INFO, logger="hearth.https"):
         report = certificates_ensure(folder=tls, names=NAMES, now=NOW)
 
-    assert report.ca_created and report.server_issued
+    assert report.ca_created
+    assert report.server_issued
     warnings = [r.message for r in caplog.records if r.levelno == logging.WARNING]
     assert any("household CA key" in m and "corrupt" in m for m in warnings)
     assert any("must install the new certificate" in m for m in warnings)
     assert certificate_fingerprint(load(tls / "ca.crt")[0]) != old_fingerprint
-    assert list(tls.glob("ca.key.corrupt-*")) and list(tls.glob("ca.crt.replaced-*"))
+    assert list(tls.glob("ca.key.corrupt-*"))
+    assert list(tls.glob("ca.crt.replaced-*"))
     assert neighbour.read_bytes() == b"household data"
     verify(tls, x509.DNSName("hearth-box.local"))
 
@@ -201,7 +214,8 @@ def test_a_missing_ca_certificate_is_remade_from_its_key(tmp_path: Path) -> None
 
     new_ca = load(tmp_path / "ca.crt")[0]
     assert not report.ca_created
-    assert new_ca.public_key() == old_ca.public_key() and new_ca.subject == old_ca.subject
+    assert new_ca.public_key() == old_ca.public_key()
+    assert new_ca.subject == old_ca.subject
     # A phone that installed the old CA certificate still accepts what the remade one signs.
     leaf = load(tmp_path / "server.crt")[0]
     verifier = PolicyBuilder().store(Store([old_ca])).time(NOW).build_server_verifier(x509.DNSName("localhost"))
@@ -214,5 +228,6 @@ def test_a_missing_server_key_is_generated(tmp_path: Path) -> None:
 
     report = certificates_ensure(folder=tmp_path, names=NAMES, now=NOW)
 
-    assert report.server_issued and (tmp_path / "server.key").exists()
+    assert report.server_issued
+    assert (tmp_path / "server.key").exists()
     verify(tmp_path, x509.DNSName("localhost"))

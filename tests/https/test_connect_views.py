@@ -33,7 +33,8 @@ def lan_host(settings: Any) -> None:
 
 def test_it_needs_a_signed_in_member(client: Client, olivia: Any) -> None:
     response = client.get("/connect/", HTTP_HOST=f"{LAN}:8000")
-    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
     assert client.get("/connect/hearth-ca.crt").status_code == 302
     assert client.get("/connect/hearth.mobileconfig").status_code == 302
 
@@ -45,10 +46,13 @@ def test_a_member_sees_both_codes_the_fingerprint_and_the_downloads(
     page = client.get("/connect/", HTTP_HOST=f"{LAN}:8000").content.decode()
 
     assert page.count('<svg class="qr__code"') == 2
-    assert f"https://{LAN}:8443/" in page and f"http://{LAN}:8000/connect/" in page
+    assert f"https://{LAN}:8443/" in page
+    assert f"http://{LAN}:8000/connect/" in page
     assert certificate_fingerprint(household_ca) in page
-    assert 'href="/connect/hearth.mobileconfig"' in page and 'href="/connect/hearth-ca.crt"' in page
-    assert "Certificate Trust Settings" in page and "Install a certificate" in page
+    assert 'href="/connect/hearth.mobileconfig"' in page
+    assert 'href="/connect/hearth-ca.crt"' in page
+    assert "Certificate Trust Settings" in page
+    assert "Install a certificate" in page
 
 
 def test_on_localhost_the_codes_point_at_the_lan_address(client: Client, olivia: Any) -> None:
@@ -58,7 +62,8 @@ def test_on_localhost_the_codes_point_at_the_lan_address(client: Client, olivia:
     page = client.get("/connect/", HTTP_HOST="localhost:8000").content.decode()
 
     shown = lan_address() or "localhost"
-    assert f"https://{shown}:8443/" in page and "https://localhost:8443/</code>" not in page
+    assert f"https://{shown}:8443/" in page
+    assert "https://localhost:8443/</code>" not in page
 
 
 def test_the_downloads_are_the_household_ca(client: Client, alice: Any, household_ca: x509.Certificate) -> None:
@@ -81,7 +86,8 @@ def test_with_https_off_the_page_says_so_and_offers_no_certificate(client: Clien
 
     page = client.get("/connect/", HTTP_HOST=f"{LAN}:8000").content.decode()
 
-    assert "HTTPS is off" in page and "qr__code" not in page
+    assert "HTTPS is off" in page
+    assert "qr__code" not in page
     assert client.get("/connect/hearth-ca.crt").status_code == 404
 
 
@@ -89,7 +95,8 @@ def test_plain_pages_from_another_device_show_the_banner(client: Client, alice: 
     client.force_login(alice)
 
     from_phone = client.get("/settings/", HTTP_HOST=f"{LAN}:8000").content.decode()
-    assert "https-banner" in from_phone and f'href="https://{LAN}:8443/settings/"' in from_phone
+    assert "https-banner" in from_phone
+    assert f'href="https://{LAN}:8443/settings/"' in from_phone
     assert "https-banner" not in client.get("/settings/", HTTP_HOST="localhost:8000").content.decode()
     assert "https-banner" not in client.get("/settings/", HTTP_HOST=f"{LAN}:8443", secure=True).content.decode()
 
@@ -104,7 +111,8 @@ def test_opting_in_needs_the_secure_address(client: Client, alice: Any) -> None:
 
     refused = client.post("/connect/https/", {"prefer": "on"}, HTTP_HOST=f"{LAN}:8000")
 
-    assert refused.status_code == 302 and "hearth_https" not in refused.cookies
+    assert refused.status_code == 302
+    assert "hearth_https" not in refused.cookies
     assert client.get("/settings/", HTTP_HOST=f"{LAN}:8000").status_code == 200
 
 
@@ -112,10 +120,13 @@ def test_after_opting_in_plain_pages_redirect_and_connect_stays_reachable(client
     client.force_login(alice)
     chosen = client.post("/connect/https/", {"prefer": "on"}, HTTP_HOST=f"{LAN}:8443", secure=True)
     cookie = chosen.cookies["hearth_https"]
-    assert cookie.value == "1" and cookie["httponly"] and not cookie["secure"]  # the plain port must read it
+    assert cookie.value == "1"
+    assert cookie["httponly"]
+    assert not cookie["secure"]
 
     redirected = client.get("/chat/?q=1", HTTP_HOST=f"{LAN}:8000")
-    assert redirected.status_code == 302 and redirected["Location"] == f"https://{LAN}:8443/chat/?q=1"
+    assert redirected.status_code == 302
+    assert redirected["Location"] == f"https://{LAN}:8443/chat/?q=1"
     assert client.get("/connect/", HTTP_HOST=f"{LAN}:8000").status_code == 200  # the way back
     assert client.get("/settings/", HTTP_HOST=f"{LAN}:8443", secure=True).status_code == 200
 

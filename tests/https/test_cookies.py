@@ -13,13 +13,15 @@ NAMES = ("sessionid", "csrftoken")
 
 def test_https_requests_see_only_their_own_cookies() -> None:
     header = "sessionid=plain; theme=dark; __Secure-sessionid=secret; csrftoken=p; __Secure-csrftoken=s; hearth_https=1"
-    assert cookie_header_rewrite(header=header, names=NAMES) == "theme=dark; sessionid=secret; csrftoken=s; hearth_https=1"
+    expected = "theme=dark; sessionid=secret; csrftoken=s; hearth_https=1"
+    assert cookie_header_rewrite(header=header, names=NAMES) == expected
 
 
 def test_https_responses_set_prefixed_secure_cookies() -> None:
     sent = "sessionid=abc; expires=Wed, 30 Dec 2026 00:00:00 GMT; HttpOnly; Max-Age=2592000; Path=/; SameSite=Lax"
     assert set_cookie_rewrite(header=sent, names=NAMES) == f"__Secure-{sent}; Secure"
-    assert set_cookie_rewrite(header="csrftoken=x; Path=/; Secure", names=NAMES) == "__Secure-csrftoken=x; Path=/; Secure"
+    already = "csrftoken=x; Path=/; Secure"
+    assert set_cookie_rewrite(header=already, names=NAMES) == f"__Secure-{already}"
     assert set_cookie_rewrite(header="hearth_https=1; Path=/", names=NAMES) == "hearth_https=1; Path=/"
 
 
@@ -29,7 +31,8 @@ async def _run(scheme: str, cookie: bytes) -> tuple[dict[str, Any], list[dict[st
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         seen.update(scope)
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"set-cookie", b"sessionid=new; Path=/")]})
+        headers = [(b"set-cookie", b"sessionid=new; Path=/")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request"}

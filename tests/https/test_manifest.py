@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from assistant.https.icons import ICONS, icon_draw, path_points, OUTER_FLAME
+from assistant.https.icons import ICONS, OUTER_FLAME, icon_draw, path_points
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 MANIFEST = STATIC / "manifest.webmanifest"
@@ -22,13 +22,17 @@ def manifest() -> dict[str, object]:
 def test_the_manifest_has_what_install_needs() -> None:
     data = manifest()
 
-    for field in ("name", "short_name", "start_url", "scope", "display", "icons", "theme_color", "background_color", "id"):
+    required = ("id", "name", "short_name", "start_url", "scope", "display", "icons", "theme_color", "background_color")
+    for field in required:
         assert data.get(field), f"manifest lacks {field}"
     assert data["display"] == "standalone"
-    assert data["start_url"] == "/" and data["scope"] == "/"
+    assert data["start_url"] == "/"
+    assert data["scope"] == "/"
     assert len(str(data["short_name"])) <= 12  # fits under a home-screen icon
     for colour in (data["theme_color"], data["background_color"]):
-        assert isinstance(colour, str) and colour.startswith("#") and len(colour) == 7
+        assert isinstance(colour, str)
+        assert colour.startswith("#")
+        assert len(colour) == 7
 
 
 def test_every_icon_exists_with_its_declared_size_and_type() -> None:
@@ -64,7 +68,8 @@ def test_maskable_icons_keep_the_flame_inside_the_safe_zone() -> None:
     assert max(((x - 16) ** 2 + (y - 16) ** 2) ** 0.5 for x, y in points) <= 0.4 * 32
     maskable = icon_draw(size=192, purpose="maskable")
     rounded = icon_draw(size=192, purpose="any")
-    assert maskable.getpixel((0, 0))[3] == 255 and rounded.getpixel((0, 0))[3] == 0
+    assert maskable.getpixel((0, 0))[3] == 255
+    assert rounded.getpixel((0, 0))[3] == 0
     assert maskable.getpixel((96, 84))[:3] == (255, 255, 255)  # the flame's white body
 
 
@@ -73,5 +78,6 @@ def test_the_committed_icons_are_the_ones_the_renderer_draws() -> None:
         with Image.open(STATIC / "img" / "icons" / spec.file_name) as committed:
             drawn = icon_draw(size=spec.size, purpose=spec.purpose)
             assert committed.size == drawn.size
-            difference = sum(abs(a - b) for a, b in zip(committed.convert("RGBA").tobytes(), drawn.tobytes(), strict=True))
+            pairs = zip(committed.convert("RGBA").tobytes(), drawn.tobytes(), strict=True)
+            difference = sum(abs(a - b) for a, b in pairs)
             assert difference / (spec.size * spec.size * 4) < 2, spec.file_name

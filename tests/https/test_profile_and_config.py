@@ -21,7 +21,8 @@ def test_the_mobileconfig_carries_the_ca_as_a_root_payload(tmp_path: Path) -> No
 
     profile = plistlib.loads(mobileconfig_build(ca_cert=ca))
 
-    assert profile["PayloadType"] == "Configuration" and profile["PayloadVersion"] == 1
+    assert profile["PayloadType"] == "Configuration"
+    assert profile["PayloadVersion"] == 1
     (payload,) = profile["PayloadContent"]
     assert payload["PayloadType"] == "com.apple.security.root"
     assert payload["PayloadContent"] == ca.public_bytes(serialization.Encoding.DER)
@@ -35,13 +36,17 @@ def test_the_mobileconfig_carries_the_ca_as_a_root_payload(tmp_path: Path) -> No
 @pytest.mark.parametrize("raw", ["", "auto", "AUTO", " on "])
 def test_auto_is_the_default(raw: str, tmp_path: Path) -> None:
     config = https_config_parse(raw=raw, port=8443, tls_dir=tmp_path)
-    assert config.mode == "auto" and config.enabled and config.household_ca
-    assert config.served_cert == tmp_path / "server.crt" and config.served_key == tmp_path / "server.key"
+    assert config.mode == "auto"
+    assert config.enabled
+    assert config.household_ca
+    assert config.served_cert == tmp_path / "server.crt"
+    assert config.served_key == tmp_path / "server.key"
 
 
 def test_off_serves_no_https(tmp_path: Path) -> None:
     config = https_config_parse(raw="off", port=8443, tls_dir=tmp_path)
-    assert config.mode == "off" and not config.enabled
+    assert config.mode == "off"
+    assert not config.enabled
 
 
 def test_your_own_certificate_and_key(tmp_path: Path) -> None:
@@ -50,8 +55,11 @@ def test_your_own_certificate_and_key(tmp_path: Path) -> None:
 
     config = https_config_parse(raw=f"{tmp_path}/cert.pem, {tmp_path}/key.pem", port=9443, tls_dir=tmp_path)
 
-    assert config.mode == "files" and config.enabled and not config.household_ca
-    assert config.served_cert == tmp_path / "cert.pem" and config.served_key == tmp_path / "key.pem"
+    assert config.mode == "files"
+    assert config.enabled
+    assert not config.household_ca
+    assert config.served_cert == tmp_path / "cert.pem"
+    assert config.served_key == tmp_path / "key.pem"
 
 
 @pytest.mark.parametrize(
@@ -72,15 +80,20 @@ def test_the_endpoint_string_escapes_what_twisted_would_split_on(tmp_path: Path)
     folder = tmp_path / "odd:name=dir"
     config = https_config_parse(raw="auto", port=8443, tls_dir=folder)
 
-    endpoint = endpoint_string(config=config, host="0.0.0.0", chain=folder / "ca.crt")
+    endpoint = endpoint_string(config=config, host="0.0.0.0", chain=folder / "ca.crt")  # noqa: S104
 
     assert endpoint.startswith("ssl:8443:privateKey=")
-    assert "odd\\:name\\=dir/server.key" in endpoint and "certKey=" in endpoint
-    assert endpoint.endswith(":interface=0.0.0.0:extraCertChain=" + str(folder / "ca.crt").replace(":", "\\:").replace("=", "\\="))
+    assert "odd\\:name\\=dir/server.key" in endpoint
+    assert "certKey=" in endpoint
+    escaped_chain = str(folder / "ca.crt").replace(":", "\\:").replace("=", "\\=")
+    assert endpoint.endswith(f":interface=0.0.0.0:extraCertChain={escaped_chain}")
     assert endpoint_string(config=config, host="::").endswith("interface=\\:\\:")
 
 
 def test_names_and_url_hosts() -> None:
-    assert dns_name_valid("hearth-box.local") and not dns_name_valid("under_score") and not dns_name_valid("-x")
-    assert url_host("fd00::5") == "[fd00::5]" and url_host("192.168.1.2") == "192.168.1.2"
+    assert dns_name_valid("hearth-box.local")
+    assert not dns_name_valid("under_score")
+    assert not dns_name_valid("-x")
+    assert url_host("fd00::5") == "[fd00::5]"
+    assert url_host("192.168.1.2") == "192.168.1.2"
     assert url_host("hearth.local") == "hearth.local"
