@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import ipaddress
 import logging
 import os
 from dataclasses import dataclass
@@ -236,7 +237,12 @@ def certificate_names(cert: x509.Certificate) -> tuple[list[str], list[IPAddress
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return [], []
-    return list(san.get_values_for_type(x509.DNSName)), list(san.get_values_for_type(x509.IPAddress))
+    addresses = [
+        value
+        for value in san.get_values_for_type(x509.IPAddress)
+        if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address)  # not the networks of name constraints
+    ]
+    return list(san.get_values_for_type(x509.DNSName)), addresses
 
 
 def certificate_fingerprint(cert: x509.Certificate) -> str:

@@ -51,15 +51,30 @@ def set_cookie_rewrite(*, header: str, names: Iterable[str]) -> str:
     return f"{PREFIX}{header.lstrip()}{secure}"
 
 
+def scope_is_secure(scope: Scope, *, secure_port: int | None) -> bool:
+    """HTTPS request or WSS handshake. Daphne puts no "scheme" in a websocket scope: the port tells."""
+    if scope.get("scheme") in SECURE_SCHEMES:
+        return True
+    server = scope.get("server")
+    return bool(
+        scope.get("type") == "websocket" and secure_port and server and len(server) > 1 and server[1] == secure_port
+    )
+
+
 class SecureCookieNames:
     """ASGI middleware applying the two rewrites above to HTTPS requests and WSS handshakes."""
 
-    def __init__(self, app: ASGIApp, *, names: Callable[[], tuple[str, ...]]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, names: Callable[[], tuple[str, ...]], secure_port: Callable[[], int | None]
+    ) -> None:
         self.app = app
         self.names = names  # read per connection, so tests may change the cookie names in settings
+        self.secure_port = secure_port
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("type") not in {"http", "websocket"} or scope.get("scheme") not in SECURE_SCHEMES:
+        if scope.get("type") not in {"http", "websocket"} or not scope_is_secure(
+            scope, secure_port=self.secure_port()
+        ):
             await self.app(scope, receive, send)
             return
         names = self.names()
@@ -92,3 +107,11 @@ def django_cookie_names() -> tuple[str, ...]:
     from django.conf import settings
 
     return (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+
+
+def django_secure_port() -> int | None:
+    """The HTTPS port websockets arrive on, when HTTPS is served."""
+    from assistant.https.config import https_config
+
+    config = https_config()
+    return config.port if config.enabled else None

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from assistant.https.cookies import SecureCookieNames, cookie_header_rewrite, set_cookie_rewrite
+from assistant.https.cookies import SecureCookieNames, cookie_header_rewrite, scope_is_secure, set_cookie_rewrite
 
 NAMES = ("sessionid", "csrftoken")
 
@@ -40,7 +40,7 @@ async def _run(scheme: str, cookie: bytes) -> tuple[dict[str, Any], list[dict[st
     async def send(message: Any) -> None:
         sent.append(message)
 
-    middleware = SecureCookieNames(app, names=lambda: NAMES)
+    middleware = SecureCookieNames(app, names=lambda: NAMES, secure_port=lambda: 8443)
     await middleware({"type": "http", "scheme": scheme, "headers": [(b"cookie", cookie)]}, receive, send)
     return seen, sent
 
@@ -54,3 +54,11 @@ async def test_the_middleware_rewrites_https_only() -> None:
     seen, sent = await _run("http", b"sessionid=plain")
     assert seen["headers"] == [(b"cookie", b"sessionid=plain")]
     assert sent[0]["headers"] == [(b"set-cookie", b"sessionid=new; Path=/")]
+
+
+def test_a_websocket_on_the_https_port_counts_as_secure() -> None:
+    websocket = {"type": "websocket", "server": ["192.168.1.20", 8443], "headers": []}
+    assert scope_is_secure(websocket, secure_port=8443)
+    assert not scope_is_secure({**websocket, "server": ["192.168.1.20", 8000]}, secure_port=8443)
+    assert not scope_is_secure(websocket, secure_port=None)
+    assert scope_is_secure({"type": "http", "scheme": "https"}, secure_port=None)
