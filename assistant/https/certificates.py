@@ -245,6 +245,15 @@ def certificate_names(cert: x509.Certificate) -> tuple[list[str], list[IPAddress
     return list(san.get_values_for_type(x509.DNSName)), addresses
 
 
+def certificate_file_names(*, path: Path) -> list[str]:
+    """The DNS names of the first certificate in a PEM file (empty when it cannot be read)."""
+    try:
+        cert = x509.load_pem_x509_certificates(path.read_bytes())[0]
+    except (OSError, ValueError, IndexError):
+        return []
+    return [name for name in certificate_names(cert)[0] if not name.startswith("*.")]
+
+
 def certificate_fingerprint(cert: x509.Certificate) -> str:
     """SHA-256 of the certificate, as phones show it: "AB:CD:...", 32 pairs."""
     return cert.fingerprint(hashes.SHA256()).hex(":").upper()

@@ -1,4 +1,4 @@
-"""How Hearth serves HTTPS, from HEARTH_HTTPS (read by config/settings.py through config/env.py).
+"""How Hearth serves HTTPS: HEARTH_HTTPS, read by config/settings.py through config/env.py's env_https.
 
     auto           (default) the household CA in <data>/tls signs a certificate for this machine
     off            plain HTTP only (e.g. behind your own HTTPS proxy)
@@ -13,10 +13,6 @@ from typing import Literal
 
 Mode = Literal["auto", "off", "files"]
 DEFAULT_HTTPS_PORT = 8443
-
-
-class HttpsConfigError(ValueError):
-    """HEARTH_HTTPS names something unusable; the message says what."""
 
 
 @dataclass(frozen=True)
@@ -43,34 +39,6 @@ class HttpsConfig:
     @property
     def served_key(self) -> Path:
         return self.key_file if self.key_file is not None else self.tls_dir / "server.key"
-
-
-def https_config_parse(
-    *, raw: str, port: int, tls_dir: Path, plain_port: int = 8000, name: str = "HEARTH_HTTPS"
-) -> HttpsConfig:
-    """HEARTH_HTTPS's value as a config; a malformed one raises with a message naming the variable."""
-    value = raw.strip()
-    if value.lower() in {"", "auto", "on", "1", "true", "yes"}:
-        return HttpsConfig(mode="auto", port=port, tls_dir=tls_dir, plain_port=plain_port)
-    if value.lower() in {"off", "0", "false", "no"}:
-        return HttpsConfig(mode="off", port=port, tls_dir=tls_dir, plain_port=plain_port)
-    cert_raw, comma, key_raw = value.partition(",")
-    if not comma or not cert_raw.strip() or not key_raw.strip():
-        raise HttpsConfigError(
-            f"{name}={raw!r}: use auto, off, or the certificate and key files as <cert.pem>,<key.pem>"
-        )
-    cert_file = Path(cert_raw.strip()).expanduser().resolve()
-    key_file = Path(key_raw.strip()).expanduser().resolve()
-    for label, path in (("certificate", cert_file), ("key", key_file)):
-        if not path.is_file():
-            raise HttpsConfigError(f"{name}: the {label} file {path} does not exist")
-        try:
-            path.read_bytes()
-        except OSError as exc:
-            raise HttpsConfigError(f"{name}: the {label} file {path} cannot be read: {exc}") from exc
-    return HttpsConfig(
-        mode="files", port=port, tls_dir=tls_dir, plain_port=plain_port, cert_file=cert_file, key_file=key_file
-    )
 
 
 def https_config() -> HttpsConfig:

@@ -9,13 +9,12 @@ that lost the CA can always come back and switch the choice off.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from assistant.https.addresses import url_host
 from assistant.https.config import https_config
-from assistant.https.services import PREFER_COOKIE, host_is_loopback, host_split
+from assistant.https.services import PREFER_COOKIE, host_split
 
 # Never redirected: the way back (Connect), and what the browser fetches by itself.
 EXEMPT_PREFIXES = ("/connect/", "/static/", "/sw.js", "/offline/", "/setup/")
@@ -44,14 +43,3 @@ class HttpsPreferenceMiddleware:
             if target is not None:
                 return HttpResponseRedirect(target)  # 302: the choice can be undone, so nothing is cached
         return self.get_response(request)
-
-
-def https_banner(request: HttpRequest) -> dict[str, Any]:
-    """Template context: `https_banner` with the secure address, on plain pages not opened on this machine."""
-    if request.is_secure():
-        return {"https_banner": None}
-    name, _ = host_split(host=request.get_host())
-    target = secure_url_for(request)
-    if target is None or host_is_loopback(name=name):  # localhost is already a secure context
-        return {"https_banner": None}
-    return {"https_banner": {"url": target}}

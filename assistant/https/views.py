@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -107,7 +108,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "shell": json.dumps(shell),
             "version": version,
             "offline_url": json.dumps(reverse("offline")),
-            "static_prefix": json.dumps(static("")),
+            "static_prefix": json.dumps("/" + settings.STATIC_URL.lstrip("/")),
         },
         content_type="text/javascript; charset=utf-8",
     )

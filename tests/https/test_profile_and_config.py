@@ -11,8 +11,9 @@ from cryptography.hazmat.primitives import serialization
 
 from assistant.https.addresses import MachineNames, dns_name_valid, url_host
 from assistant.https.certificates import certificate_fingerprint, certificates_ensure
-from assistant.https.config import HttpsConfigError, endpoint_string, https_config_parse
+from assistant.https.config import HttpsConfig, endpoint_string
 from assistant.https.profile import mobileconfig_build
+from config.env import ConfigError, env_https
 
 
 def test_the_mobileconfig_carries_the_ca_as_a_root_payload(tmp_path: Path) -> None:
@@ -33,33 +34,41 @@ def test_the_mobileconfig_carries_the_ca_as_a_root_payload(tmp_path: Path) -> No
     assert again["PayloadContent"][0]["PayloadUUID"] == payload["PayloadUUID"]
 
 
+def https(monkeypatch: pytest.MonkeyPatch, raw: str) -> tuple[str, Path | None, Path | None]:
+    monkeypatch.setenv("HEARTH_HTTPS", raw)
+    return env_https("HEARTH_HTTPS")
+
+
 @pytest.mark.parametrize("raw", ["", "auto", "AUTO", " on "])
-def test_auto_is_the_default(raw: str, tmp_path: Path) -> None:
-    config = https_config_parse(raw=raw, port=8443, tls_dir=tmp_path)
-    assert config.mode == "auto"
+def test_auto_is_the_default(raw: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert https(monkeypatch, raw) == ("auto", None, None)
+
+
+def test_unset_means_auto(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("HEARTH_HTTPS", raising=False)
+    assert env_https("HEARTH_HTTPS") == ("auto", None, None)
+    config = HttpsConfig(mode="auto", port=8443, tls_dir=tmp_path)
     assert config.enabled
     assert config.household_ca
     assert config.served_cert == tmp_path / "server.crt"
     assert config.served_key == tmp_path / "server.key"
 
 
-def test_off_serves_no_https(tmp_path: Path) -> None:
-    config = https_config_parse(raw="off", port=8443, tls_dir=tmp_path)
-    assert config.mode == "off"
-    assert not config.enabled
+def test_off_serves_no_https(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert https(monkeypatch, "off") == ("off", None, None)
+    assert not HttpsConfig(mode="off", port=8443, tls_dir=tmp_path).enabled
 
 
-def test_your_own_certificate_and_key(tmp_path: Path) -> None:
+def test_your_own_certificate_and_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (tmp_path / "cert.pem").write_text("cert")
     (tmp_path / "key.pem").write_text("key")
 
-    config = https_config_parse(raw=f"{tmp_path}/cert.pem, {tmp_path}/key.pem", port=9443, tls_dir=tmp_path)
+    mode, cert, key = https(monkeypatch, f"{tmp_path}/cert.pem, {tmp_path}/key.pem")
 
-    assert config.mode == "files"
-    assert config.enabled
+    assert (mode, cert, key) == ("files", tmp_path / "cert.pem", tmp_path / "key.pem")
+    config = HttpsConfig(mode="files", port=9443, tls_dir=tmp_path, cert_file=cert, key_file=key)
     assert not config.household_ca
     assert config.served_cert == tmp_path / "cert.pem"
-    assert config.served_key == tmp_path / "key.pem"
 
 
 @pytest.mark.parametrize(
@@ -70,15 +79,15 @@ def test_your_own_certificate_and_key(tmp_path: Path) -> None:
         ("/nowhere/cert.pem,/nowhere/key.pem", "the certificate file /nowhere/cert.pem does not exist"),
     ],
 )
-def test_a_bad_value_names_the_variable(raw: str, message: str, tmp_path: Path) -> None:
-    with pytest.raises(HttpsConfigError, match="HEARTH_HTTPS") as caught:
-        https_config_parse(raw=raw, port=8443, tls_dir=tmp_path)
+def test_a_bad_value_names_the_variable(raw: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match="HEARTH_HTTPS") as caught:
+        https(monkeypatch, raw)
     assert message in str(caught.value)
 
 
 def test_the_endpoint_string_escapes_what_twisted_would_split_on(tmp_path: Path) -> None:
     folder = tmp_path / "odd:name=dir"
-    config = https_config_parse(raw="auto", port=8443, tls_dir=folder)
+    config = HttpsConfig(mode="auto", port=8443, tls_dir=folder)
 
     endpoint = endpoint_string(config=config, host="0.0.0.0", chain=folder / "ca.crt")  # noqa: S104
 

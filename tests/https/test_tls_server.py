@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import PASSWORD
 from tests.https.conftest import TEST_HOST, HttpsServer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("olivia")]  # set up: no /setup/
 
 
 def household_only(server: HttpsServer) -> ssl.SSLContext:
