@@ -12,7 +12,7 @@ from assistant.https.services import host_is_loopback, host_split
 
 def https_banner(request: HttpRequest) -> dict[str, Any]:
     """Template context: `https_banner` with the secure address, on plain pages not opened on this machine."""
-    if request.is_secure():
+    if request.is_secure() or request.path.startswith("/connect/"):  # Connect says it in full
         return {"https_banner": None}
     name, _ = host_split(host=request.get_host())
     target = secure_url_for(request)

@@ -40,23 +40,26 @@ SHELL_STATIC = (
 @require_GET
 def connect_page(request: HttpRequest) -> HttpResponse:
     facts = connect_facts_read(host=request.get_host(), secure=request.is_secure(), path=reverse("connect"))
+    secure_origin = _origin(facts.here_secure_url) if facts.here_secure_url and not request.is_secure() else ""
     context = {
         "facts": facts,
         "secure": request.is_secure(),
         "qr_secure": qr_svg(text=facts.secure_url, title="QR code of the secure address") if facts.secure_url else "",
         "qr_setup": qr_svg(text=facts.setup_url, title="QR code of this page's plain address"),
-        "probe_url": _probe_url(facts.here_secure_url),
+        # A small static file on the HTTPS port: fetching it succeeds only when the CA is trusted.
+        "probe_url": f"{secure_origin}{static('img/icons/favicon-32.png')}" if secure_origin else "",
         "prefer_https": request.COOKIES.get(PREFER_COOKIE) == "1",
     }
-    return render(request, "https/connect.html", context)
+    response = render(request, "https/connect.html", context)
+    if secure_origin:
+        # Hearth's own HTTPS port, same host: the one origin besides 'self' this page may fetch from.
+        response._csp_update = {"connect-src": [secure_origin]}  # type: ignore[attr-defined]
+    return response
 
 
-def _probe_url(here_secure_url: str | None) -> str:
-    """A small static file on the HTTPS port: fetching it succeeds only when the CA is trusted."""
-    if not here_secure_url:
-        return ""
-    origin = here_secure_url.split("/", 3)
-    return f"{origin[0]}//{origin[2]}{static('img/icons/favicon-32.png')}"
+def _origin(url: str) -> str:
+    scheme, _, host = url.split("/", 3)[:3]
+    return f"{scheme}//{host}"
 
 
 @require_GET
