@@ -15,13 +15,19 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from assistant.chat.consumers import EventsConsumer  # noqa: E402
+from assistant.https.cookies import SecureCookieNames, django_cookie_names, django_secure_port  # noqa: E402
 
 # One socket per open page: job progress, chat streaming and everything live comes through it.
 websocket_urlpatterns = [path("ws/events/", EventsConsumer.as_asgi())]
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
+# On the HTTPS port the session and CSRF cookies are __Secure- cookies of their own (see that module).
+application = SecureCookieNames(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    ),
+    names=django_cookie_names,
+    secure_port=django_secure_port,
 )

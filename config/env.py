@@ -103,3 +103,31 @@ def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
     if parts.scheme not in {"unix", "sqlite"} and not parts.hostname:
         raise ConfigError(f"{name}={raw!r} has no host name")
     return raw
+
+
+def env_https(name: str, default: str = "auto") -> tuple[str, Path | None, Path | None]:
+    """How to serve HTTPS: ("auto", None, None), ("off", None, None) or ("files", cert, key).
+
+    auto (also on/1/true/yes or empty) uses the household CA; off (0/false/no) serves plain HTTP only;
+    "<cert.pem>,<key.pem>" serves your own certificate chain and key, which must be readable files.
+    """
+    raw = os.environ.get(name, default)
+    value = raw.strip()
+    if value.lower() in _TRUE | {"", "auto"}:
+        return "auto", None, None
+    if value.lower() in _FALSE | {"off"}:
+        return "off", None, None
+    cert_raw, comma, key_raw = value.partition(",")
+    if not comma or not cert_raw.strip() or not key_raw.strip():
+        raise ConfigError(f"{name}={raw!r}: use auto, off, or the certificate and key files as <cert.pem>,<key.pem>")
+    files = []
+    for label, text in (("certificate", cert_raw), ("key", key_raw)):
+        path = Path(text.strip()).expanduser().resolve()
+        try:
+            path.read_bytes()
+        except FileNotFoundError:
+            raise ConfigError(f"{name}: the {label} file {path} does not exist") from None
+        except OSError as exc:
+            raise ConfigError(f"{name}: the {label} file {path} cannot be read: {exc}") from None
+        files.append(path)
+    return "files", files[0], files[1]

@@ -22,6 +22,7 @@ from config.env import (
     env_bool,
     env_choice,
     env_float,
+    env_https,
     env_int,
     env_list,
     env_path,
@@ -85,10 +86,29 @@ def _lan_hosts() -> list[str]:
     return sorted(hosts)
 
 
+# --- HTTPS on the home network (assistant/https) ----------------------------------------------
+# auto: a household CA in <data>/tls signs a certificate for this machine's names and addresses;
+# off: plain HTTP only (e.g. behind your own HTTPS proxy); <cert>,<key>: your own PEM files.
+HEARTH_HTTPS_MODE, HEARTH_HTTPS_CERT, HEARTH_HTTPS_KEY = env_https("HEARTH_HTTPS")
+HEARTH_HTTPS_PORT = env_int("HEARTH_HTTPS_PORT", 8443, minimum=1)
+# The plain-HTTP port beside it (`manage.py serve` passes --port on), for the addresses shown to phones.
+HEARTH_PORT = env_int("HEARTH_PORT", 8000, minimum=1)
+HEARTH_TLS_DIR = DATA_DIR / "tls"
+
+
+def _served_certificate_hosts() -> list[str]:
+    """The host names of the household's own certificate (HEARTH_HTTPS=<cert>,<key>): Hearth answers to them."""
+    if HEARTH_HTTPS_CERT is None:
+        return []
+    from assistant.https.certificates import certificate_file_names
+
+    return certificate_file_names(path=HEARTH_HTTPS_CERT)
+
+
 SECRET_KEY = _secret_key()
 # Off unless asked for: DEBUG pages leak settings and paths to anyone on the LAN.
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _lan_hosts())
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _lan_hosts() + _served_certificate_hosts())
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -112,6 +132,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Plain HTTP -> HTTPS, only on a device whose member opted in (assistant/https/middleware.py).
+    "assistant.https.middleware.HttpsPreferenceMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -137,6 +159,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "assistant.core.context_processors.navigation",
+                "assistant.https.context_processors.https_banner",
             ],
         },
     },
@@ -215,6 +238,10 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Cookies: plain HTTP keeps working beside HTTPS, so SESSION/CSRF_COOKIE_SECURE stay off; on the HTTPS
+# port the session and CSRF cookies are __Secure- prefixed and Secure (assistant/https/cookies.py).
+# HSTS stays off: a household CA can be lost or replaced, and HSTS would then lock every browser out.
+SECURE_HSTS_SECONDS = 0
 
 # Nothing is loaded from another origin: scripts, styles, fonts and images are all Hearth's own.
 CONTENT_SECURITY_POLICY = {

@@ -23,6 +23,7 @@ SECTION_OF = {
     "personas": "chat",
     "document": "documents",
     "documents_search": "documents",
+    "connect": "settings",
 }
 
 

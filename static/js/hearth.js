@@ -322,7 +322,9 @@
 
   function csrfToken(form) {
     var input = (form && $("input[name='csrfmiddlewaretoken']", form)) || $("input[name='csrfmiddlewaretoken']");
-    return (input && input.value) || readCookie("csrftoken");
+    // On the HTTPS port the CSRF cookie has a name of its own (assistant/https/cookies.py).
+    var cookieName = window.location.protocol === "https:" ? "__Secure-csrftoken" : "csrftoken";
+    return (input && input.value) || readCookie(cookieName);
   }
 
   /* -------------------------------------------------------- events websocket */

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from assistant.core.processes import process_group_stop, web_command
 from assistant.https.addresses import MachineNames, machine_names_read
 from assistant.https.certificates import certificates_ensure, spki_sha256_base64
 from assistant.https.config import HttpsConfig, endpoint_string
-from assistant.supervisor import process_group_stop, web_command
-from tests.conftest import ROOT, _service_env, _test_database_url, wait_for
 from tests.environment import TEST_DATA_DIR, free_port
+from tests.support.services import ROOT, service_env, services_database_url, wait_for
 
 TEST_HOST = "hearth.test"
 
@@ -59,8 +59,8 @@ def https_server(django_db_setup: None, _static_files: None) -> Iterator[HttpsSe
     config = HttpsConfig(mode="auto", port=tls_port, tls_dir=report.files.folder, plain_port=plain_port)
     endpoint = endpoint_string(config=config, host="127.0.0.1", chain=report.files.ca_cert)
     hosts = ",".join(["localhost", "127.0.0.1", TEST_HOST, *machine.dns_names, *(str(a) for a in machine.addresses)])
-    env = _service_env(
-        DATABASE_URL=_test_database_url(),
+    env = service_env(
+        DATABASE_URL=services_database_url(),
         ALLOWED_HOSTS=hosts,
         HEARTH_HTTPS="auto",
         HEARTH_PORT=str(plain_port),

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
-from tests.conftest import session_cookie
 from tests.environment import TEST_DATA_DIR
 from tests.https.conftest import TEST_HOST, HttpsServer
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.services import session_cookie
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD
 from tests.https.conftest import TEST_HOST, HttpsServer
+from tests.support.services import PASSWORD
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("olivia")]  # set up: no /setup/
 

@@ -8,11 +8,11 @@ server": then no local one is started.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import functools
 import hashlib
 import os
-import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -37,6 +37,8 @@ from assistant.core.processes import (
     worker_command,
 )
 from assistant.core.supervisor import Service, Supervisor
+from assistant.https.config import HttpsConfig, https_config
+from assistant.https.serving import HttpsServeError, HttpsServing, https_addresses, https_serving_prepare
 from assistant.jobs.registry import LOCAL_WORKERS
 
 
@@ -47,25 +49,6 @@ def _process_age() -> float:
     return max(0.0, time.time() - float(psutil.Process().create_time()))
 
 
-def lan_address() -> str | None:
-    """The address other devices on the home network reach this machine at, if it has one."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: picks the outgoing interface, sends nothing
-            address = str(probe.getsockname()[0])
-    except OSError:
-        address = ""
-    if address and not address.startswith("127."):
-        return address
-    import psutil
-
-    for addresses in psutil.net_if_addrs().values():
-        for entry in addresses:
-            if entry.family == socket.AF_INET and not entry.address.startswith("127."):
-                return str(entry.address)
-    return None
-
-
 @dataclass(frozen=True)
 class _Plan:
     backing: list[Service]  # the Redis and Chroma started here (none when REDIS_URL/CHROMA_URL say otherwise)
@@ -73,6 +56,7 @@ class _Plan:
     web: Service
     redis_url: str
     chroma_url: str
+    ca_fingerprint: str | None = None  # of the household CA, when HTTPS uses it
 
 
 def _private_dir(path: Path) -> Path:
@@ -93,6 +77,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--port", type=int, default=8000, help="web server port (default 8000)")
         parser.add_argument(
+            "--https-port",
+            type=int,
+            default=None,
+            help="HTTPS port beside it (default HEARTH_HTTPS_PORT, 8443); HEARTH_HTTPS=off serves none",
+        )
+        parser.add_argument(
             "--chroma-port",
             type=int,
             default=None,
@@ -102,9 +92,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         host: str = options["host"]
         port: int = options["port"]
+        https = _https_config(https_port=options["https_port"], plain_port=port)
         lock = self._lock_data_dir()
         try:
-            self._serve(host=host, port=port, chroma_port=options["chroma_port"])
+            self._serve(host=host, port=port, chroma_port=options["chroma_port"], https=https)
         finally:
             lock.close()
 
@@ -130,11 +121,16 @@ class Command(BaseCommand):
         handle.flush()
         return handle
 
-    def _serve(self, *, host: str, port: int, chroma_port: int | None) -> None:
+    def _serve(self, *, host: str, port: int, chroma_port: int | None, https: HttpsConfig) -> None:
         call_command("check")
         if tcp_open(host, port):
             raise CommandError(f"port {port} is already in use; pick another one: make run PORT={port + 10}")
-        plan = self._plan(host=host, port=port, chroma_port=chroma_port)
+        if https.enabled and tcp_open(host, https.port):
+            raise CommandError(
+                f"port {https.port} (HTTPS) is already in use; pick another one: "
+                f'make run SERVE_ARGS="--https-port {https.port + 10}", or HEARTH_HTTPS=off'
+            )
+        plan = self._plan(host=host, port=port, chroma_port=chroma_port, https=https)
         supervisor = Supervisor([*plan.backing, *plan.workers, plan.web], out=sys.stdout)
         supervisor.install_signal_handlers()
         try:
@@ -148,7 +144,7 @@ class Command(BaseCommand):
             supervisor.wait_ready([plan.web.name])
             supervisor.start([w.name for w in plan.workers])
             supervisor.wait_ready()
-            self._announce(host=host, port=port, redis_url=plan.redis_url, chroma_url=plan.chroma_url)
+            self._announce(host=host, port=port, plan=plan, https=https)
             supervisor.run()
         except SupervisorError as exc:
             raise CommandError(str(exc)) from None
@@ -157,13 +153,15 @@ class Command(BaseCommand):
         finally:
             supervisor.stop()
 
-    def _plan(self, *, host: str, port: int, chroma_port: int | None) -> _Plan:
+    def _plan(self, *, host: str, port: int, chroma_port: int | None, https: HttpsConfig) -> _Plan:
         """Which processes to run, with which environment; refuses to start over a running one."""
         data_dir, base_dir = Path(settings.DATA_DIR), Path(settings.BASE_DIR)
         redis_url, redis_socket = self._redis_plan(Path(settings.RUN_DIR))
         chroma_url, chroma_port = self._chroma_plan(chroma_port)
         env = child_env(redis_url=redis_url, chroma_url=chroma_url)
         env["HEARTH_DATA_DIR"] = str(data_dir)  # absolute, so every child agrees whatever its cwd
+        env["HEARTH_PORT"], env["HEARTH_HTTPS_PORT"] = str(port), str(https.port)
+        serving = self._https_prepare(https=https, host=host)
         if "HEARTH_MODELS_DIR" in os.environ:
             env["HEARTH_MODELS_DIR"] = str(settings.MODELS_DIR)
 
@@ -188,9 +186,28 @@ class Command(BaseCommand):
             Service(f"worker-{name}", worker_command(queues=queues, concurrency=n, name=name), env=env, cwd=base_dir)
             for name, queues, n in LOCAL_WORKERS
         ]
-        web_probe = functools.partial(tcp_open, host, port)
-        web = Service("web", web_command(host=host, port=port), env=env, ready=web_probe, cwd=base_dir)
-        return _Plan(backing=backing, workers=workers, web=web, redis_url=redis_url, chroma_url=chroma_url)
+        ports = [port, https.port] if serving.endpoint else [port]
+        web_probe = functools.partial(_all_open, host, ports)
+        command = web_command(host=host, port=port, tls_endpoint=serving.endpoint)
+        web = Service("web", command, env=env, ready=web_probe, cwd=base_dir)
+        return _Plan(
+            backing=backing,
+            workers=workers,
+            web=web,
+            redis_url=redis_url,
+            chroma_url=chroma_url,
+            ca_fingerprint=serving.ca_fingerprint,
+        )
+
+    def _https_prepare(self, *, https: HttpsConfig, host: str) -> HttpsServing:
+        """Certificates made or repaired before the web server starts; what changed is said here."""
+        try:
+            serving = https_serving_prepare(config=https, host=host)
+        except HttpsServeError as exc:
+            raise CommandError(str(exc)) from None
+        for event in serving.events:
+            self.stdout.write(f"HTTPS: {event}")
+        return serving
 
     def _redis_plan(self, run_dir: Path) -> tuple[str, Path | None]:
         """(REDIS_URL for the children, socket of the Redis to start or None to use the configured one)."""
@@ -244,30 +261,40 @@ class Command(BaseCommand):
         stamp.write_text(fingerprint)
         self.stdout.write("Static files: collected")
 
-    def _announce(self, *, host: str, port: int, redis_url: str, chroma_url: str) -> None:
+    def _announce(self, *, host: str, port: int, plan: _Plan, https: HttpsConfig) -> None:
         from django.contrib.auth import get_user_model
         from django.db import connections
 
         has_users = get_user_model().objects.exists()
         connections.close_all()
-        urls = []
-        if host in {"0.0.0.0", "::", ""}:  # noqa: S104 (not binding: choosing which URLs to print)
-            lan = lan_address()
-            if lan:
-                urls.append(f"http://{lan}:{port}/   (phones and computers on your network)")
-            urls.append(f"http://localhost:{port}/   (this computer)")
-        else:
-            urls.append(f"http://{host}:{port}/")
+        urls = https_addresses(config=https, host=host, plain_port=port)
+        phones = []
+        if https.enabled:
+            phones.append("Phones: open Settings > Connect a phone once, to trust Hearth's certificate.")
+        if plan.ca_fingerprint:
+            phones.append(f"Household CA SHA-256: {plan.ca_fingerprint}")
+        redis_url, chroma_url = plan.redis_url, plan.chroma_url
         lines = [
             "",
             f"Hearth is running (started in {_process_age():.1f} s). Open:",
             *(f"    {url}" for url in urls),
             "First visit: create the owner account." if not has_users else "Sign in with your household account.",
+            *phones,
             f"Redis: {_redacted(redis_url)}    Chroma: {_redacted(chroma_url)}",
             "Press Ctrl-C to stop.",
             "",
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+
+
+def _https_config(*, https_port: int | None, plain_port: int) -> HttpsConfig:
+    """HEARTH_HTTPS as settings read it, with the ports of this command line."""
+    configured = https_config()
+    return dataclasses.replace(configured, port=https_port or configured.port, plain_port=plain_port)
+
+
+def _all_open(host: str, ports: list[int]) -> bool:
+    return all(tcp_open(host, port) for port in ports)
 
 
 def _static_fingerprint() -> str:
