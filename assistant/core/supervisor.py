@@ -178,6 +178,12 @@ class Supervisor:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, handler)
 
+    def service_restart(self, name: str) -> None:
+        """Stop one running service (SIGTERM to its group); the run loop starts it again."""
+        child = self._children[name]
+        if child.process is not None and child.process.poll() is None:
+            signal_group(child.process.pid, signal.SIGTERM)
+
     def request_stop(self) -> None:
         """Make run() return (for callers that drive the supervisor without signals)."""
         self._stopping.set()

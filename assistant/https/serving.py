@@ -6,6 +6,8 @@ Standard library and `cryptography` only: the supervisor's side of HTTPS.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +62,30 @@ def https_reissue_needed(*, config: HttpsConfig) -> str | None:
     return server_reissue_reason(
         files=TLSFiles(config.tls_dir), ca_cert=ca_cert, names=machine_names_read(), now=dt.datetime.now(dt.UTC)
     )
+
+
+def https_watch(
+    *,
+    config: HttpsConfig,
+    host: str,
+    say: Callable[[str], None],
+    restart_web: Callable[[], None],
+    stop: threading.Event,
+    interval: float = 60.0,
+) -> None:
+    """While Hearth runs: when this machine gains an address (DHCP, a new network) or the certificate
+    nears its end, issue a new one and restart the web server so that it serves it. Runs until `stop`."""
+    while not stop.wait(interval):
+        try:
+            reason = https_reissue_needed(config=config)
+            if reason is None:
+                continue
+            https_serving_prepare(config=config, host=host)
+        except (OSError, ValueError) as exc:  # a passing fault (disk, interfaces): try again next time
+            say(f"HTTPS: could not check the certificate ({exc}); trying again in {interval:.0f} s")
+            continue
+        say(f"HTTPS: issued a new server certificate ({reason}); restarting the web server to serve it")
+        restart_web()
 
 
 def _own_certificate_check(config: HttpsConfig) -> Path | None:

@@ -231,3 +231,35 @@ def test_a_missing_server_key_is_generated(tmp_path: Path) -> None:
     assert report.server_issued
     assert (tmp_path / "server.key").exists()
     verify(tmp_path, x509.DNSName("localhost"))
+
+
+def test_while_running_a_new_address_gets_a_certificate_and_the_web_server_restarts(tmp_path: Path) -> None:
+    import threading
+
+    from assistant.https.config import HttpsConfig
+    from assistant.https.serving import https_reissue_needed, https_watch
+
+    machine = machine_names_read()
+    # Issued before this machine had its current addresses: only loopback.
+    loopback = tuple(a for a in machine.addresses if a.is_loopback)
+    certificates_ensure(folder=tmp_path, names=MachineNames(machine.dns_names, loopback))
+    config = HttpsConfig(mode="auto", port=8443, tls_dir=tmp_path)
+    said: list[str] = []
+    restarts: list[bool] = []
+    stop = threading.Event()
+
+    def restart_web() -> None:
+        restarts.append(True)
+        stop.set()
+
+    if set(machine.addresses) == set(loopback):
+        pytest.skip("this machine has no address besides loopback")
+    assert https_reissue_needed(config=config) is not None
+    https_watch(config=config, host="0.0.0.0", say=said.append, restart_web=restart_web, stop=stop, interval=0.01)  # noqa: S104
+
+    assert restarts == [True]
+    assert "issued a new server certificate" in said[0]
+    assert "restarting the web server" in said[0]
+    assert https_reissue_needed(config=config) is None
+    _, addresses = certificate_names(load(tmp_path / "server.crt")[0])
+    assert set(machine.addresses) <= set(addresses)

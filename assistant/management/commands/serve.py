@@ -14,6 +14,7 @@ import functools
 import hashlib
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,13 @@ from assistant.core.processes import (
 )
 from assistant.core.supervisor import Service, Supervisor
 from assistant.https.config import HttpsConfig, https_config
-from assistant.https.serving import HttpsServeError, HttpsServing, https_addresses, https_serving_prepare
+from assistant.https.serving import (
+    HttpsServeError,
+    HttpsServing,
+    https_addresses,
+    https_serving_prepare,
+    https_watch,
+)
 from assistant.jobs.registry import LOCAL_WORKERS
 
 
@@ -133,6 +140,7 @@ class Command(BaseCommand):
         plan = self._plan(host=host, port=port, chroma_port=chroma_port, https=https)
         supervisor = Supervisor([*plan.backing, *plan.workers, plan.web], out=sys.stdout)
         supervisor.install_signal_handlers()
+        watching = threading.Event()  # set: the certificate watcher stops
         try:
             # Redis and Chroma boot while the database and models are prepared. The web server goes
             # next and alone (on a small box the workers would slow its start-up); the workers want
@@ -145,12 +153,14 @@ class Command(BaseCommand):
             supervisor.start([w.name for w in plan.workers])
             supervisor.wait_ready()
             self._announce(host=host, port=port, plan=plan, https=https)
+            _https_watch_start(https=https, host=host, supervisor=supervisor, stop=watching)
             supervisor.run()
         except SupervisorError as exc:
             raise CommandError(str(exc)) from None
         except KeyboardInterrupt:
             pass
         finally:
+            watching.set()
             supervisor.stop()
 
     def _plan(self, *, host: str, port: int, chroma_port: int | None, https: HttpsConfig) -> _Plan:
@@ -291,6 +301,25 @@ def _https_config(*, https_port: int | None, plain_port: int) -> HttpsConfig:
     """HEARTH_HTTPS as settings read it, with the ports of this command line."""
     configured = https_config()
     return dataclasses.replace(configured, port=https_port or configured.port, plain_port=plain_port)
+
+
+def _https_watch_start(*, https: HttpsConfig, host: str, supervisor: Supervisor, stop: threading.Event) -> None:
+    """A new address or a certificate near its end gets a new certificate while Hearth runs."""
+    if not https.household_ca:
+        return
+    watcher = threading.Thread(
+        target=https_watch,
+        kwargs={
+            "config": https,
+            "host": host,
+            "say": supervisor.say,
+            "restart_web": lambda: supervisor.service_restart("web"),
+            "stop": stop,
+        },
+        name="https-watch",
+        daemon=True,
+    )
+    watcher.start()
 
 
 def _all_open(host: str, ports: list[int]) -> bool:
