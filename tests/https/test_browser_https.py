@@ -83,10 +83,10 @@ def open_as(browsers: dict[str, Any], https_server: HttpsServer) -> Iterator[Cal
         context.close()
 
 
-def shoot(page: Any, name: str) -> Path:
+def shoot(page: Any, name: str, *, full_page: bool = False) -> Path:
     SHOTS.mkdir(exist_ok=True)
     path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
@@ -111,7 +111,11 @@ def test_over_https_with_the_ca_trusted_everything_works(open_as: Any, https_ser
     expect(page.locator("[data-verdict]")).to_contain_text("This device is ready")
     expect(page.locator(".https-banner")).to_have_count(0)
     expect(page.get_by_role("button", name="Always open the secure address on this device")).to_be_visible()
+    # The live-updates websocket (wss, on the HTTPS port) signs in with the __Secure- session cookie.
+    page.wait_for_function("window.Hearth && window.Hearth.connected()", timeout=15_000)
     shoot(page, "connect-https-laptop")
+    page.locator("details.steps").evaluate_all("nodes => nodes.forEach(node => { node.open = true; })")
+    shoot(page, "connect-https-laptop-full", full_page=True)
     assert page.problems == []
 
 
