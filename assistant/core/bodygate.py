@@ -73,11 +73,19 @@ def _session_key(headers: dict[str, str]) -> str:
     return parse_cookie(headers.get("cookie", "")).get(settings.SESSION_COOKIE_NAME, "")
 
 
-def _may_upload(session_key: str, route: UploadRoute) -> bool:
+def member_may_upload(session_key: str, route: UploadRoute) -> bool:
+    """Whether this session is a member's who may send `route` large bodies.
+
+    Runs in a thread of the gate's own, before any view: it closes the connections it opened."""
+    from django.db import connections
+
     from assistant.accounts.sessions import session_member_get
 
-    member = session_member_get(session_key=session_key) if session_key else None
-    return member is not None and (member.is_superuser or not route.owner_only)
+    try:
+        member = session_member_get(session_key=session_key) if session_key else None
+        return member is not None and (member.is_superuser or not route.owner_only)
+    finally:
+        connections.close_all()
 
 
 async def _answer(send: Send, *, status: int, error: str, headers: dict[str, str]) -> None:
@@ -119,7 +127,7 @@ class RequestGate:
             route is not None
             and scope["method"] in ("POST", "PUT")
             and is_raw_body(content_type=headers.get("content-type", ""))
-            and await sync_to_async(_may_upload, thread_sensitive=False)(_session_key(headers), route)
+            and await sync_to_async(member_may_upload, thread_sensitive=False)(_session_key(headers), route)
         )
         limit = route.limit() if upload and route is not None else request_body_limit()
         if length is not None and length > limit:

@@ -6,8 +6,9 @@ same limits as the request gate (assistant.core.bodygate) are checked as soon as
 
 - a declared length over the limit is answered 413 at once, and the connection closed unread;
 - a body without a declared length is cut off with a 413 when it passes the limit;
-- an upload route's raw body (from a request that carries a session cookie: the gate checks the
-  session itself before the view sees anything) is written as it arrives to DATA_DIR/tmp/uploads,
+- an upload route's raw body is read only once its session is found to be a member's (the owner's,
+  for owner-only routes; checked in a thread while the connection is paused), and is written as it
+  arrives to DATA_DIR/tmp/uploads,
   and handed to the application as a file path (ASGI extension "hearth.staged_body") instead of
   being pushed through the event loop in 8 KB messages. The file is removed when the request ends;
   a service that keeps the upload moves it first.
@@ -27,9 +28,19 @@ import daphne.server  # first: it installs Twisted's asyncio reactor
 from daphne.cli import CommandLineInterface
 from daphne.http_protocol import HTTPFactory, WebRequest
 from daphne.server import Server
+from django.conf import settings
+from django.http import parse_cookie
+from twisted.internet.threads import deferToThread
 from twisted.web import http
 
-from assistant.core.uploads import STAGED_BODY_EXTENSION, is_raw_body, upload_route_for
+from assistant.core.bodygate import member_may_upload, too_large_message
+from assistant.core.uploads import (
+    STAGED_BODY_EXTENSION,
+    UploadRoute,
+    is_raw_body,
+    staging_folder,
+    upload_route_for,
+)
 
 # Larger than any frame a page sends, so an oversized chat message reaches the consumer, which
 # answers "too long" and keeps the socket (daphne's own 1 MB limit dropped it without a word).
@@ -69,40 +80,59 @@ class _Discard(io.RawIOBase):
         return 0
 
 
-def _gate_limits(*, method: bytes, path: bytes, headers: Any) -> tuple[int, bool]:
-    """(limit in bytes, whether to stage the body as an upload) for a request's headers."""
-    from django.conf import settings
+def _gate_limits(*, method: bytes, path: bytes, headers: Any) -> tuple[int, UploadRoute | None, str]:
+    """(limit in bytes, the upload route, the session key) for a request's headers.
 
+    The route is given only for a raw upload body from a request carrying a session cookie; its
+    larger limit holds once that session is found to be a member's (checked in a thread)."""
     route = upload_route_for(path.split(b"?", 1)[0].decode("latin1"))
     content_type = (headers.getRawHeaders(b"content-type") or [b""])[0].decode("latin1")
-    cookies = b";".join(headers.getRawHeaders(b"cookie") or [])
-    signed_in = f"{settings.SESSION_COOKIE_NAME}=".encode() in cookies
-    if route is not None and method in (b"POST", b"PUT") and signed_in and is_raw_body(content_type=content_type):
-        return route.limit(), True
-    return int(settings.HEARTH_REQUEST_MAX_BYTES), False
+    cookies = "; ".join(value.decode("latin1") for value in headers.getRawHeaders(b"cookie") or [])
+    session_key = parse_cookie(cookies).get(settings.SESSION_COOKIE_NAME, "")
+    small = int(settings.HEARTH_REQUEST_MAX_BYTES)
+    if route is not None and method in (b"POST", b"PUT") and session_key and is_raw_body(content_type=content_type):
+        return route.limit(), route, session_key
+    return small, None, ""
 
 
 class GatedRequest(WebRequest):  # type: ignore[misc]  # daphne ships no types
     refused = False
     limit = 0
+    received = 0
+    declared: int | None = None
 
     def gotLength(self, length: int | None) -> None:  # noqa: N802  (Twisted's name)
-        self.limit, staged = _gate_limits(method=self.channel._command, path=self.channel._path, headers=self.requestHeaders)
+        self.declared = length
+        self.limit, route, session_key = _gate_limits(
+            method=self.channel._command, path=self.channel._path, headers=self.requestHeaders
+        )
         if length is not None and length > self.limit:
             self._refuse()
             return
-        if staged:
-            from assistant.core.uploads import staging_folder
-
-            self.content = StagedBodyFile(staging_folder())
-            self.received = 0
+        if route is None:
+            super().gotLength(length)
             return
-        super().gotLength(length)
+        self.content = StagedBodyFile(staging_folder())
+        # Read nothing more until the session is known to be a member's.
+        self.channel._networkProducer.pauseProducing()
+        checked = deferToThread(member_may_upload, session_key, route)
+        checked.addErrback(lambda _failure: False)
+        checked.addCallback(self._member_checked)
+
+    def _member_checked(self, allowed: bool) -> None:
+        if self.refused or self.channel is None:
+            return
+        if not allowed:
+            self.limit = int(settings.HEARTH_REQUEST_MAX_BYTES)
+            if (self.declared or 0) > self.limit or self.received > self.limit:
+                self._refuse()
+                return
+        self.channel._networkProducer.resumeProducing()
 
     def handleContentChunk(self, data: bytes) -> None:  # noqa: N802
         if self.refused:
             return
-        self.received = getattr(self, "received", 0) + len(data)
+        self.received += len(data)
         if self.received > self.limit:
             self._refuse()
             return
@@ -115,8 +145,6 @@ class GatedRequest(WebRequest):  # type: ignore[misc]  # daphne ships no types
 
     def _refuse(self) -> None:
         """Answer 413 and close, without reading the body."""
-        from assistant.core.bodygate import too_large_message
-
         self.refused = True
         if self.content is not None:
             self.content.close()
