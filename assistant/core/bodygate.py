@@ -138,7 +138,9 @@ class RequestGate:
         else:
             await self._limited(scope, receive, send, headers=headers, limit=limit)
 
-    async def _limited(self, scope: Scope, receive: Receive, send: Send, *, headers: dict[str, str], limit: int) -> None:
+    async def _limited(
+        self, scope: Scope, receive: Receive, send: Send, *, headers: dict[str, str], limit: int
+    ) -> None:
         """Pass the request on, cutting a body without Content-Length off at `limit`."""
         state = {"received": 0, "too_large": False, "started": False}
 

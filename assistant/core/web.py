@@ -101,7 +101,7 @@ class GatedRequest(WebRequest):  # type: ignore[misc]  # daphne ships no types
     received = 0
     declared: int | None = None
 
-    def gotLength(self, length: int | None) -> None:  # noqa: N802  (Twisted's name)
+    def gotLength(self, length: int | None) -> None:
         self.declared = length
         self.limit, route, session_key = _gate_limits(
             method=self.channel._command, path=self.channel._path, headers=self.requestHeaders
@@ -129,7 +129,7 @@ class GatedRequest(WebRequest):  # type: ignore[misc]  # daphne ships no types
                 return
         self.channel._networkProducer.resumeProducing()
 
-    def handleContentChunk(self, data: bytes) -> None:  # noqa: N802
+    def handleContentChunk(self, data: bytes) -> None:
         if self.refused:
             return
         self.received += len(data)
@@ -159,7 +159,7 @@ class GatedRequest(WebRequest):  # type: ignore[misc]  # daphne ships no types
 
 
 class GatedHTTPFactory(HTTPFactory):  # type: ignore[misc]
-    def buildProtocol(self, addr: Any) -> http.HTTPChannel:  # noqa: N802
+    def buildProtocol(self, addr: Any) -> http.HTTPChannel:
         protocol = super().buildProtocol(addr)
         protocol.requestFactory = GatedRequest
         return protocol

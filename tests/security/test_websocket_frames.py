@@ -55,7 +55,9 @@ async def test_invalid_json_gets_an_error_and_the_socket_stays_open(alice: Any, 
         {"action": "chat.stop", "message": 2**63},
     ],
 )
-async def test_out_of_range_ids_get_an_error_and_the_socket_stays_open(alice: Any, request_body: dict[str, Any]) -> None:
+async def test_out_of_range_ids_get_an_error_and_the_socket_stays_open(
+    alice: Any, request_body: dict[str, Any]
+) -> None:
     from assistant.services.chat import conversation_create
 
     conversation = await database_sync_to_async(conversation_create)(owner=alice)

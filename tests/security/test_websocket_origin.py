@@ -45,7 +45,11 @@ async def test_a_socket_from_another_origin_is_refused(alice: Any, origin: str, 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
     ("origin", "host"),
-    [("http://localhost:8000", "localhost:8000"), ("http://127.0.0.1", "127.0.0.1"), ("http://LOCALHOST:80", "localhost")],
+    [
+        ("http://localhost:8000", "localhost:8000"),
+        ("http://127.0.0.1", "127.0.0.1"),
+        ("http://LOCALHOST:80", "localhost"),
+    ],
 )
 async def test_a_socket_from_hearths_own_origin_is_accepted(alice: Any, origin: str, host: str) -> None:
     connected, _ = await _connect(alice, origin=origin, host=host)
