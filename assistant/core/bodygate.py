@@ -41,7 +41,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 WRITE_BYTES = 1024 * 1024
 
@@ -224,7 +224,7 @@ async def _stage(receive: Receive, *, limit: int, name: str) -> StagedBody | Non
         os.close(fd)
 
 
-async def _write_all(write: Callable[[int, bytes], Awaitable[int]], fd: int, data: bytes) -> None:
+async def _write_all(write: Callable[[int, Any], Awaitable[int]], fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         written = await write(fd, view)

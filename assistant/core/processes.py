@@ -90,8 +90,8 @@ def worker_command(*, queues: Sequence[str] | str, concurrency: int, name: str) 
 
 
 def web_command(*, host: str, port: int) -> list[str]:
-    """Daphne serving HTTP and websockets."""
-    return [bin_path("daphne"), "-b", host, "-p", str(port), "config.asgi:application"]
+    """Daphne serving HTTP and websockets, with body limits at the headers (assistant/core/web.py)."""
+    return [sys.executable, "-m", "assistant.core.web", "-b", host, "-p", str(port), "config.asgi:application"]
 
 
 def child_env(*, redis_url: str, chroma_url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,11 +123,16 @@ def staged_body(request: HttpRequest) -> StagedBody | None:
     return staged if isinstance(staged, StagedBody) else None
 
 
-def uploads_of(request: HttpRequest, *, field: str) -> Iterable[UploadedFile[bytes]]:
-    """The raw body when there is one, else the small form's files in `field` (pages without scripts)."""
+def uploads_of(request: HttpRequest, *, field: str) -> list[UploadedFile[bytes]]:
+    """The raw body when there is one, else the small form's files in `field` (pages without scripts).
+    UploadRefused when a name is unusable."""
     if staged_body(request) is not None:
         return [upload_file(request)]
-    return request.FILES.getlist(field)
+    files: list[UploadedFile[bytes]] = request.FILES.getlist(field)
+    for upload in files:
+        if len(upload.name or "") > NAME_MAX_CHARS:
+            raise UploadRefused(f"The file name is too long: at most {NAME_MAX_CHARS} characters.")
+    return files
 
 
 def upload_refused_response(error: UploadRefused) -> JsonResponse:

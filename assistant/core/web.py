@@ -31,7 +31,6 @@ from daphne.server import Server
 from django.conf import settings
 from django.http import parse_cookie
 from twisted.internet.threads import deferToThread
-from twisted.web import http
 
 from assistant.core.bodygate import member_may_upload, too_large_message
 from assistant.core.uploads import (
@@ -96,6 +95,7 @@ def _gate_limits(*, method: bytes, path: bytes, headers: Any) -> tuple[int, Uplo
 
 
 class GatedRequest(WebRequest):  # type: ignore[misc]  # daphne ships no types
+    content: Any
     refused = False
     limit = 0
     received = 0
@@ -159,7 +159,7 @@ class GatedRequest(WebRequest):  # type: ignore[misc]  # daphne ships no types
 
 
 class GatedHTTPFactory(HTTPFactory):  # type: ignore[misc]
-    def buildProtocol(self, addr: Any) -> http.HTTPChannel:
+    def buildProtocol(self, addr: Any) -> Any:
         protocol = super().buildProtocol(addr)
         protocol.requestFactory = GatedRequest
         return protocol
@@ -186,7 +186,7 @@ class HearthCommandLine(CommandLineInterface):  # type: ignore[misc]
 
 def main(argv: list[str]) -> None:
     # daphne.server.Server.run builds daphne's own HTTPFactory by name: point that name at ours.
-    daphne.server.HTTPFactory = GatedHTTPFactory  # type: ignore[attr-defined]
+    daphne.server.HTTPFactory = GatedHTTPFactory
     HearthCommandLine().run(argv)
 
 

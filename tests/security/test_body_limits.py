@@ -12,8 +12,8 @@ import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from tests.browser_support import web_server_fixture  # noqa: F401
-from tests.conftest import session_cookie
+from tests.support.browser import web_server_fixture  # noqa: F401
+from tests.support.services import session_cookie
 from tests.environment import TEST_DATA_DIR
 from tests.support.asgi import CSRF_TOKEN, asgi_http, raw_request_head
 

@@ -18,7 +18,7 @@ def _client(user: Any) -> Client:
 
 @pytest.fixture
 def alices_document(alice: Any) -> Any:
-    from assistant.services.documents import document_upload
+    from assistant.documents.services import document_upload
 
     return document_upload(owner=alice, upload=upload("Manual.pdf", pdf_bytes([["Hello there"]])))
 
@@ -39,7 +39,7 @@ def test_a_malformed_page_number_shows_the_document(
     [{"model": "abc"}, {"persona": "abc"}, {"model": "²"}, {"persona": "99999999999999999999999"}, {"documents": "²"}],
 )
 def test_malformed_conversation_settings_are_refused(alice: Any, data: dict[str, str]) -> None:
-    from assistant.services.chat import conversation_create
+    from assistant.chat.services import conversation_create
 
     conversation = conversation_create(owner=alice)
     response = _client(alice).post(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.conftest import PASSWORD
+from tests.support.services import PASSWORD
 
 NEW = "a brand new long passphrase"
 

@@ -67,7 +67,7 @@ def test_members_do_not_see_server_paths_of_models(alice: Any, olivia: Any) -> N
 
 
 def test_the_chroma_hearth_starts_listens_on_loopback_only() -> None:
-    from assistant.supervisor import chroma_command
+    from assistant.core.processes import chroma_command
 
     argv = chroma_command(path=Path("/tmp/chroma"), port=8766)
     assert argv[argv.index("--host") + 1] == "127.0.0.1"

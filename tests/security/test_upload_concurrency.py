@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser_support import web_server_fixture  # noqa: F401
-from tests.conftest import session_cookie
+from tests.support.browser import web_server_fixture  # noqa: F401
+from tests.support.services import session_cookie
 from tests.support.asgi import CSRF_TOKEN
 
 UPLOAD_MB = 150

@@ -9,8 +9,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from tests.browser_support import web_server_fixture  # noqa: F401
-from tests.conftest import session_cookie
+from tests.support.browser import web_server_fixture  # noqa: F401
+from tests.support.services import session_cookie
 
 TOO_LONG = "x" * (1100 * 1024)
 
@@ -58,7 +58,7 @@ async def test_invalid_json_gets_an_error_and_the_socket_stays_open(alice: Any, 
 async def test_out_of_range_ids_get_an_error_and_the_socket_stays_open(
     alice: Any, request_body: dict[str, Any]
 ) -> None:
-    from assistant.services.chat import conversation_create
+    from assistant.chat.services import conversation_create
 
     conversation = await database_sync_to_async(conversation_create)(owner=alice)
     if request_body.get("conversation") == "CONVERSATION":

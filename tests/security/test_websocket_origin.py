@@ -8,7 +8,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from tests.conftest import session_cookie
+from tests.support.services import session_cookie
 
 
 async def _connect(user: Any, *, origin: str, host: str) -> tuple[bool, Any]:
