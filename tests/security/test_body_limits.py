@@ -12,10 +12,10 @@ import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from tests.support.browser import web_server_fixture  # noqa: F401
-from tests.support.services import session_cookie
 from tests.environment import TEST_DATA_DIR
 from tests.support.asgi import CSRF_TOKEN, asgi_http, raw_request_head
+from tests.support.browser import web_server_fixture  # noqa: F401
+from tests.support.services import session_cookie
 
 HUGE = 250 * 1024 * 1024
 FORM = ("content-type", "application/x-www-form-urlencoded")

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.asgi import CSRF_TOKEN
 from tests.support.browser import web_server_fixture  # noqa: F401
 from tests.support.services import session_cookie
-from tests.support.asgi import CSRF_TOKEN
 
 UPLOAD_MB = 150
 LINE = b"The quick brown fox jumps over the lazy dog while the kettle boils.\n"
