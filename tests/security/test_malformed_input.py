@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
 from django.test import Client
 
+from tests.support.asgi import CSRF_TOKEN, asgi_http
 from tests.support.documents import pdf_bytes, upload
+from tests.support.services import session_cookie
 
 
 def _client(user: Any) -> Client:
@@ -58,14 +62,50 @@ def test_a_malformed_projector_is_refused(olivia: Any, projector: str) -> None:
     assert response.status_code in (302, 400, 404), response.status_code
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
 @pytest.mark.parametrize("path", ["/documents/upload/", "/chat/images/"])
-def test_a_huge_upload_name_gets_a_json_error_for_a_json_client(alice: Any, path: str) -> None:
-    response = _client(alice).post(
-        path,
-        {"file": upload("n" * 10_000 + ".txt", b"hello"), "image": upload("n" * 10_000 + ".png", b"hello")},
-        HTTP_ACCEPT="application/json",
+async def test_a_huge_upload_name_gets_a_json_error_for_a_json_client(alice: Any, path: str) -> None:
+    cookie = await database_sync_to_async(session_cookie)(alice)
+    reply = await asgi_http(
+        method="POST",
+        path=path,
+        headers=[
+            ("content-type", "application/octet-stream"),
+            ("content-length", "5"),
+            ("x-upload-name", "n" * 10_000 + ".txt"),
+            ("accept", "application/json"),
+            ("x-csrftoken", CSRF_TOKEN),
+            ("cookie", f"csrftoken={CSRF_TOKEN}; {cookie}"),
+        ],
+        chunks=[b"hello"],
     )
-    assert response.status_code == 400
-    assert response["Content-Type"] == "application/json"
-    assert "name" in response.json()["error"]
+    assert reply.status == 400
+    assert reply.headers["content-type"] == "application/json"
+    assert "name is too long" in json.loads(reply.body)["error"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_form_django_cannot_read_gets_a_json_error_for_a_json_client(alice: Any) -> None:
+    cookie = await database_sync_to_async(session_cookie)(alice)
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{"n" * 10_000}.txt"\r\n'
+        f"Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
+    ).encode()
+    reply = await asgi_http(
+        method="POST",
+        path="/documents/upload/",
+        headers=[
+            ("content-type", f"multipart/form-data; boundary={boundary}"),
+            ("content-length", str(len(body))),
+            ("accept", "application/json"),
+            ("x-csrftoken", CSRF_TOKEN),
+            ("cookie", f"csrftoken={CSRF_TOKEN}; {cookie}"),
+        ],
+        chunks=[body],
+    )
+    assert reply.status == 400
+    assert reply.headers["content-type"] == "application/json"
+    assert json.loads(reply.body)["error"]

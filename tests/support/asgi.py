@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ async def asgi_http(
     async def receive() -> dict[str, Any]:
         reply.reads += 1
         if not pending:
-            return {"type": "http.disconnect"}
+            await asyncio.Event().wait()  # the client stays until the answer comes (the caller is cancelled)
         chunk = pending.pop(0)
         return {"type": "http.request", "body": chunk, "more_body": bool(pending)}
 
