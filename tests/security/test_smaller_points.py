@@ -50,8 +50,8 @@ def _settings_print(tmp_path: Path, expression: str, **env: str) -> str:
 def test_behind_an_https_proxy_cookies_are_secure_and_the_proxy_header_is_trusted(tmp_path: Path) -> None:
     expression = "s.SECURE_PROXY_SSL_HEADER, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE"
     proxied = _settings_print(tmp_path, expression, HEARTH_BEHIND_HTTPS_PROXY="true")
-    assert proxied == "(('HTTP_X_FORWARDED_PROTO', 'https'), True, True)"
-    assert _settings_print(tmp_path, expression) == "(None, False, False)"
+    assert proxied == "('HTTP_X_FORWARDED_PROTO', 'https') True True"
+    assert _settings_print(tmp_path, expression) == "None False False"
 
 
 @pytest.mark.django_db
