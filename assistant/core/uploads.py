@@ -69,6 +69,17 @@ class StagedBody:
     name: str
 
 
+class StagedUploadedFile(UploadedFile):  # type: ignore[type-arg]
+    """An UploadedFile over a staged body. Read in large pieces: hashing and writing a 4 MB piece
+    release the GIL for most of their work, so the other members' requests keep running."""
+
+    DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024
+
+    def temporary_file_path(self) -> str:
+        """Where the body is on disk (Django's TemporaryUploadedFile API): a service may move it."""
+        return str(getattr(self.file, "name", ""))
+
+
 class UploadRefused(Exception):
     def __init__(self, message: str, *, status: int = 400) -> None:
         super().__init__(message)
@@ -112,9 +123,14 @@ def upload_file(request: HttpRequest) -> UploadedFile[bytes]:
         raise UploadRefused("Send the file itself as the body (Content-Type: application/octet-stream).")
     if staged.size == 0:
         raise UploadRefused(f"“{staged.name}” is empty.")
-    return UploadedFile(
+    return StagedUploadedFile(
         file=staged.path.open("rb"), name=staged.name, content_type="application/octet-stream", size=staged.size
     )
+
+
+def staged_path(upload: object) -> Path | None:
+    """The staged file behind an upload from upload_file(), for core.storage.upload_received to move."""
+    return Path(upload.temporary_file_path()) if isinstance(upload, StagedUploadedFile) else None
 
 
 def staged_body(request: HttpRequest) -> StagedBody | None:

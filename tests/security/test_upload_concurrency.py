@@ -71,4 +71,5 @@ def test_other_members_stay_fast_while_one_uploads_a_large_file(web_server: str,
     document = Document.objects.get(owner=alice)
     assert document.size_bytes == UPLOAD_MB * 1024 * 1024
     assert len(timings) >= 5, timings
-    assert max(timings) < 0.2, f"slowest of {len(timings)}: {max(timings):.3f}s"
+    slowest = max(timings)
+    assert slowest < 0.2, f"slowest of {len(timings)}: {slowest:.3f}s; all: {[round(t, 3) for t in timings]}"
