@@ -1,7 +1,9 @@
 """One member's large upload does not stall the others (finding 3), on the real daphne.
 
 While Alice sends a 150 MB document as the request body, Bob's job list keeps answering in under
-200 ms, and Alice's document is kept whole.
+200 ms, and Alice's document is kept whole. (The probe saw 8.8-17.3 s with a multipart upload.) On a
+machine so loaded that Bob's requests already take over 100 ms without any upload, the bound is twice
+the slowest of those instead: the test measures the upload's effect, not the machine's load.
 """
 
 from __future__ import annotations
@@ -55,6 +57,12 @@ def test_other_members_stay_fast_while_one_uploads_a_large_file(web_server: str,
     bob_headers = _headers(bob, Accept="application/json")
     with httpx.Client(timeout=30) as client:
         assert client.get(f"{web_server}/api/jobs/", headers=bob_headers).status_code == 200  # warm
+        baseline = []
+        for _ in range(10):
+            started = time.perf_counter()
+            assert client.get(f"{web_server}/api/jobs/", headers=bob_headers).status_code == 200
+            baseline.append(time.perf_counter() - started)
+            time.sleep(0.05)
         uploader = threading.Thread(target=upload)
         uploader.start()
         timings: list[float] = []
@@ -71,5 +79,6 @@ def test_other_members_stay_fast_while_one_uploads_a_large_file(web_server: str,
     document = Document.objects.get(owner=alice)
     assert document.size_bytes == UPLOAD_MB * 1024 * 1024
     assert len(timings) >= 5, timings
-    slowest = max(timings)
-    assert slowest < 0.2, f"slowest of {len(timings)}: {slowest:.3f}s; all: {[round(t, 3) for t in timings]}"
+    bound = max(0.2, 2 * max(baseline))
+    report = f"during: {[round(t, 3) for t in timings]}; before: {[round(t, 3) for t in baseline]}"
+    assert max(timings) < bound, report
