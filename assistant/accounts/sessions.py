@@ -45,19 +45,20 @@ def session_member_get(*, session_key: str) -> User | None:
     return user if isinstance(user, User) else None
 
 
-def sessions_revoke(*, user_id: int, session_key: str | None = None) -> None:
-    """Close the member's open sockets: those of one session, or all of them. Best effort: a socket
-    that misses it is still refused at its next action."""
+def sessions_revoke(*, user_id: int, session_key: str | None = None, keep_session_key: str | None = None) -> None:
+    """Close the member's open sockets: those of one session, or all of them but `keep_session_key`'s.
+    Best effort: a socket that misses it is still refused at its next action."""
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(user_group(user_id), {"type": REVOKED, "session": session_key})
+        message = {"type": REVOKED, "session": session_key, "keep": keep_session_key}
+        async_to_sync(layer.group_send)(user_group(user_id), message)
     except Exception:  # Redis away: the re-check before each action still holds
         log.warning("could not close the sockets of member %s", user_id, exc_info=True)
 
 
 def session_is_revoked(*, message: dict[str, Any], session_key: str) -> bool:
     """Whether a "session.revoked" message is meant for a socket of `session_key`."""
-    named = message.get("session")
-    return named is None or named == session_key
+    named, kept = message.get("session"), message.get("keep")
+    return (named is None or named == session_key) and (kept is None or kept != session_key)

@@ -84,9 +84,12 @@ class PasswordChange(auth_views.PasswordChangeView):
         return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        # This tab's socket is left to close as its page moves on to "password changed" (closing it
+        # first would send the page to the login page instead); its old session no longer acts.
+        this_tab = self.request.session.session_key
         response = super().form_valid(form)
         if self.request.user.pk is not None:
-            sessions_revoke(user_id=self.request.user.pk)
+            sessions_revoke(user_id=self.request.user.pk, keep_session_key=this_tab)
         return response
 
 

@@ -67,9 +67,11 @@ async def test_a_password_change_closes_the_members_other_sockets(alice: Any, bo
 
     assert await database_sync_to_async(change)() == "/password/done/"
     assert await other_device.receive_output(timeout=5) == SIGNED_OUT
-    # This tab's session key changed with the password; it is on its way to the "changed" page.
+    # This tab is on its way to the "password changed" page; its old session acts no more.
+    assert await this_tab.receive_nothing(timeout=0.5)
+    await this_tab.send_json_to({"action": "job.get", "id": 1})
     assert await this_tab.receive_output(timeout=5) == SIGNED_OUT
-    assert await bobs.receive_nothing(timeout=0.5)
+    assert await bobs.receive_nothing(timeout=0.2)
     await bobs.disconnect()
 
 
