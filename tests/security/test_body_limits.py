@@ -144,3 +144,22 @@ def test_the_server_answers_413_to_a_members_oversized_upload_before_the_body_is
         ],
     )
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_server_answers_413_to_an_upload_with_a_forged_session_before_the_body_is_sent(
+    web_server: str, alice: Any
+) -> None:
+    answer = raw_request_head(
+        web_server,
+        method="POST",
+        path="/documents/upload/",
+        headers=[
+            RAW,
+            ("Content-Length", str(150 * 1024 * 1024)),
+            ("X-Upload-Name", "big.txt"),
+            ("Cookie", f"csrftoken={CSRF_TOKEN}; {settings.SESSION_COOKIE_NAME}=forgedforgedforgedforgedforged12"),
+        ],
+    )
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert _spooled_bytes() < 1024 * 1024
