@@ -47,4 +47,4 @@ ENV PATH="/opt/venv/bin:$PATH" \
 USER hearth
 VOLUME ["/data", "/models", "/chroma"]
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]
+CMD ["python", "-m", "assistant.core.web", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]

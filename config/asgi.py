@@ -12,9 +12,10 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from assistant.chat.consumers import EventsConsumer  # noqa: E402
+from assistant.core.bodygate import RequestGate  # noqa: E402
+from assistant.core.origin import SameOriginWebsocket  # noqa: E402
 from assistant.https.cookies import SecureCookieNames, django_cookie_names, django_secure_port  # noqa: E402
 
 # One socket per open page: job progress, chat streaming and everything live comes through it.
@@ -24,8 +25,10 @@ websocket_urlpatterns = [path("ws/events/", EventsConsumer.as_asgi())]
 application = SecureCookieNames(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
-            "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            # Body limits at the headers; upload bodies staged to disk, never parsed (assistant/core/uploads.py).
+            "http": RequestGate(django_asgi_app),
+            # Only Hearth's own pages (scheme, host and port) may open a socket with a member's cookie.
+            "websocket": SameOriginWebsocket(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
         }
     ),
     names=django_cookie_names,

@@ -110,6 +110,11 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _lan_hosts() + _served_certificate_hosts())
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Behind a reverse proxy that terminates HTTPS: trust its X-Forwarded-Proto, and send cookies only over HTTPS.
+HEARTH_BEHIND_HTTPS_PROXY = env_bool("HEARTH_BEHIND_HTTPS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HEARTH_BEHIND_HTTPS_PROXY else None
+SESSION_COOKIE_SECURE = HEARTH_BEHIND_HTTPS_PROXY
+CSRF_COOKIE_SECURE = HEARTH_BEHIND_HTTPS_PROXY
 
 INSTALLED_APPS = [
     "daphne",
@@ -139,6 +144,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "assistant.core.middleware.SetupRequiredMiddleware",
+    # Every dynamic response is a member's own: no cache keeps it (static files never get here).
+    "assistant.core.privacy.PrivateResponsesMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Last, so it sees the outcome of authentication: it counts failed logins per user and address.
     "axes.middleware.AxesMiddleware",
@@ -223,7 +230,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Uploads larger than this many bytes are streamed to a temporary file, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Largest request body on any address but the upload routes (assistant/core/uploads.py), refused with a
+# 413 at the headers before it is read (assistant.core.bodygate, assistant.core.web).
+HEARTH_REQUEST_MAX_BYTES = env_int("HEARTH_REQUEST_MAX_KB", 1024, minimum=64) * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = HEARTH_REQUEST_MAX_BYTES
 FILE_UPLOAD_TEMP_DIR = str(_ensure_private_dir(DATA_DIR / "tmp"))
 # Daphne and Django also spool request bodies to temporary files: a multi-GB model upload must
 # land on the data disk, never fill a small /tmp.

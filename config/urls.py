@@ -14,5 +14,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "assistant.core.views.error_400"
 handler403 = "assistant.core.views.error_403"
 handler404 = "assistant.core.views.error_404"

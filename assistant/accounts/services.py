@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from assistant.accounts.sessions import sessions_revoke
+
 
 class SetupAlreadyDone(Exception):
     pass
@@ -24,8 +26,11 @@ def member_create(*, username: str, password: str) -> User:
 
 
 def member_set_active(*, member: User, active: bool) -> None:
-    """Disabling a member ends their sessions at the next request; their data stays."""
+    """Disabling a member ends their sessions at the next request and closes their open sockets
+    at once; their data stays."""
     if member.is_superuser:
         raise PermissionError("The owner account cannot be disabled.")
     member.is_active = active
     member.save(update_fields=["is_active"])
+    if not active:
+        sessions_revoke(user_id=member.pk)

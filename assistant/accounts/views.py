@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import PasswordChangeForm, UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from assistant.accounts.forms import GuardedPasswordChangeForm
 from assistant.accounts.services import SetupAlreadyDone, member_create, member_set_active, owner_create
+from assistant.accounts.sessions import sessions_revoke
 from assistant.core.http import owner_required
 
 owner_only = owner_required()
@@ -68,3 +73,32 @@ def member_toggle(request: HttpRequest, member_id: int) -> HttpResponse:
 
 def settings_page(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/settings.html")
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    """Wrong old passwords count like failed logins; a change closes the member's open sockets."""
+
+    form_class = GuardedPasswordChangeForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        # This tab's socket is left to close as its page moves on to "password changed" (closing it
+        # first would send the page to the login page instead); its old session no longer acts.
+        this_tab = self.request.session.session_key
+        response = super().form_valid(form)
+        if self.request.user.pk is not None:
+            sessions_revoke(user_id=self.request.user.pk, keep_session_key=this_tab)
+        return response
+
+
+class SignOut(auth_views.LogoutView):
+    """Logging out also closes the sockets of this session (other tabs of the same browser)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user_id, session_key = request.user.pk, request.session.session_key
+        response = super().post(request, *args, **kwargs)
+        if user_id is not None and session_key:
+            sessions_revoke(user_id=user_id, session_key=session_key)
+        return response

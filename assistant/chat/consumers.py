@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from assistant.accounts.sessions import CLOSE_SIGNED_OUT
 from assistant.chat.services import (
     ChatError,
     message_get,
@@ -19,14 +19,15 @@ from assistant.chat.services import (
     message_stop,
 )
 from assistant.core.events import user_group
+from assistant.core.http import ID_MAX
+from assistant.core.sockets import MemberSocket
 from assistant.jobs.services import job_payload
 from assistant.models import Job
 
-# Close code the page understands as "log in again".
-CLOSE_UNAUTHENTICATED = 4401
 
+class EventsConsumer(MemberSocket):
+    """Frames are checked, and the sign-in re-checked, by MemberSocket before receive_json runs."""
 
-class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     group: str = ""
 
     async def connect(self) -> None:
@@ -34,7 +35,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # chann
         if user is None or not user.is_authenticated or not user.is_active:
             # Accept first: a close before the handshake reaches the browser as a bare 1006.
             await self.accept()
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self.close(code=CLOSE_SIGNED_OUT)
             return
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -105,6 +106,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # chann
 
 
 def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    """A row id from a page: a whole number a database can hold, or ChatError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= ID_MAX:
         raise ChatError("Malformed request.")
     return value

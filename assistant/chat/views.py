@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.contrib import messages
+from django.db.models import Model, QuerySet
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +27,8 @@ from assistant.chat.services import (
     persona_save,
     vision_model_names,
 )
-from assistant.core.http import MemberRequest
+from assistant.core.http import MemberRequest, id_param
+from assistant.core.uploads import UploadRefused, upload_refused_response, uploads_of
 from assistant.models import Conversation, Document, ImageAttachment, LocalModel, Persona
 
 
@@ -86,18 +90,30 @@ def conversation_delete_view(request: MemberRequest, conversation_id: int) -> Ht
     return redirect("chat")
 
 
+Row = TypeVar("Row", bound=Model)
+
+
+def _chosen(rows: QuerySet[Row], raw_id: str | None) -> Row | None:
+    """The row a form field names, None when left empty; 404 for an id that is malformed or not among `rows`."""
+    if not raw_id:
+        return None
+    row_id = id_param(raw_id)
+    if row_id is None:
+        raise Http404("No such choice")
+    return get_object_or_404(rows, pk=row_id)
+
+
 @require_POST
 def conversation_settings(request: MemberRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation(request, conversation_id)
-    model_id = request.POST.get("model") or None
-    persona_id = request.POST.get("persona") or None
+    chosen_ids = (id_param(value) for value in request.POST.getlist("documents"))
     conversation_settings_update(
         conversation=conversation,
-        model=get_object_or_404(LocalModel, pk=model_id, role=LocalModel.Role.CHAT) if model_id else None,
-        persona=get_object_or_404(Persona, pk=persona_id, owner=request.user) if persona_id else None,
+        model=_chosen(LocalModel.objects.filter(role=LocalModel.Role.CHAT), request.POST.get("model")),
+        persona=_chosen(Persona.objects.filter(owner=request.user), request.POST.get("persona")),
         system_prompt=request.POST.get("system_prompt", ""),
         documents_scope=request.POST.get("documents_scope"),
-        document_ids=[int(value) for value in request.POST.getlist("documents") if value.isdigit()],
+        document_ids=[document_id for document_id in chosen_ids if document_id is not None],
     )
     messages.success(request, "Conversation settings saved.")
     return redirect("conversation", conversation_id=conversation.pk)
@@ -111,9 +127,13 @@ def chat_search(request: MemberRequest) -> HttpResponse:
 
 @require_POST
 def image_upload(request: MemberRequest) -> JsonResponse:
-    upload = request.FILES.get("image")
-    if upload is None:
+    try:
+        uploads = uploads_of(request, field="image")
+    except UploadRefused as exc:
+        return upload_refused_response(exc)
+    if not uploads:
         return JsonResponse({"error": "Choose a photo to attach."}, status=400)
+    upload = uploads[0]
     try:
         image = image_ingest(owner=request.user, upload=upload)
     except ImageRejected as exc:

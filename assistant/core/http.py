@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -13,6 +14,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
 View = Callable[..., HttpResponse]
+
+# Largest id a database row can have (a signed 64-bit integer).
+ID_MAX = 2**63 - 1
+_ASCII_NUMBER = re.compile(r"[0-9]{1,19}")
 
 
 class MemberRequest(HttpRequest):
@@ -62,3 +67,13 @@ def json_or_redirect(
     if note:
         (messages.error if error else messages.info)(request, note)
     return redirect(to)
+
+
+def id_param(value: str | None) -> int | None:
+    """A row id or page number from a query string or form: ASCII digits, 1 to ID_MAX; else None.
+
+    Not str.isdigit(): it accepts "²" and "٣", which int() or the database then refuse with a 500."""
+    if value is None or not _ASCII_NUMBER.fullmatch(value):
+        return None
+    number = int(value)
+    return number if 0 < number <= ID_MAX else None

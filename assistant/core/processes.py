@@ -90,9 +90,10 @@ def worker_command(*, queues: Sequence[str] | str, concurrency: int, name: str) 
 
 
 def web_command(*, host: str, port: int, tls_endpoint: str | None = None) -> list[str]:
-    """Daphne serving HTTP and websockets; with `tls_endpoint` (a Twisted `ssl:` endpoint) HTTPS beside them."""
+    """Daphne serving HTTP and websockets, with body limits at the headers (assistant/core/web.py);
+    with `tls_endpoint` (a Twisted `ssl:` endpoint) HTTPS beside them."""
     tls = ["-e", tls_endpoint] if tls_endpoint else []
-    return [bin_path("daphne"), *tls, "-b", host, "-p", str(port), "config.asgi:application"]
+    return [sys.executable, "-m", "assistant.core.web", *tls, "-b", host, "-p", str(port), "config.asgi:application"]
 
 
 def child_env(*, redis_url: str, chroma_url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -35,14 +35,29 @@ class ReceivedFile:
     sha256: str
 
 
+# Pieces hashed at once when a staged upload is taken: hashlib releases the GIL on large pieces.
+HASH_PIECE_BYTES = 4 * 1024 * 1024
+
+
 @contextmanager
 def upload_received(
-    *, chunks: Iterable[bytes], folder: Path, limit: int, too_big: Callable[[], Exception]
+    *,
+    chunks: Iterable[bytes],
+    folder: Path,
+    limit: int,
+    too_big: Callable[[], Exception],
+    staged: Path | None = None,
 ) -> Iterator[ReceivedFile]:
     """Stream an upload into `folder` under a random name while hashing it; `too_big()` is raised as soon
-    as it passes `limit` bytes. Whatever is not renamed away by the caller is removed on the way out."""
+    as it passes `limit` bytes. Whatever is not renamed away by the caller is removed on the way out.
+
+    `staged` is the upload already on the data disk (assistant.core.uploads.staged_path): it is moved
+    into `folder` and hashed there instead of being copied."""
     partial = folder / f"{uuid.uuid4().hex}.part"
     try:
+        if staged is not None and _moved(staged, partial):
+            yield _hashed(partial, limit=limit, too_big=too_big)
+            return
         digest = hashlib.sha256()
         size = 0
         with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
@@ -55,3 +70,24 @@ def upload_received(
         yield ReceivedFile(path=partial, size=size, sha256=digest.hexdigest())
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _moved(staged: Path, partial: Path) -> bool:
+    """Rename a staged upload into the member's folder; False when it lives on another disk."""
+    try:
+        os.replace(staged, partial)
+    except OSError:
+        return False
+    partial.chmod(0o600)
+    return True
+
+
+def _hashed(path: Path, *, limit: int, too_big: Callable[[], Exception]) -> ReceivedFile:
+    size = path.stat().st_size
+    if size > limit:
+        raise too_big()
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while piece := handle.read(HASH_PIECE_BYTES):
+            digest.update(piece)
+    return ReceivedFile(path=path, size=size, sha256=digest.hexdigest())

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 
 from assistant.core.context_processors import NAVIGATION
+from assistant.core.http import wants_json
 
 # What each page will do, shown until it is built.
 COMING = {
@@ -22,6 +23,14 @@ def home(request: HttpRequest) -> HttpResponse:
 def coming_soon(request: HttpRequest, page: str) -> HttpResponse:
     label = next(label for name, label in NAVIGATION if name == page)
     return render(request, "pages/coming_soon.html", {"title": label, "description": COMING[page]})
+
+
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django could not read (a malformed form or upload): JSON for scripts, a short page otherwise."""
+    error = "Hearth could not read this request. Reload the page and try again."
+    if wants_json(request):
+        return JsonResponse({"error": error}, status=400)
+    return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

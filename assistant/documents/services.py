@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 
 from assistant.core.events import event_publish
 from assistant.core.storage import ReceivedFile, member_file, member_folder, upload_received
+from assistant.core.uploads import staged_path
 from assistant.documents.pipeline.detect import DocumentRejected, kind_detect
 from assistant.documents.pipeline.store import vectors_delete
 from assistant.jobs.services import job_cancel, job_create
@@ -140,7 +141,10 @@ def document_upload(*, owner: Any, upload: UploadedFile[bytes]) -> Document:
     if upload.size is not None and upload.size > limit:
         raise too_big()
     folder = member_folder(owner_id=owner.pk, kind=FOLDER)
-    with upload_received(chunks=upload.chunks(), folder=folder, limit=limit, too_big=too_big) as received:
+    received_file = upload_received(
+        chunks=upload.chunks(), folder=folder, limit=limit, too_big=too_big, staged=staged_path(upload)
+    )
+    with received_file as received:
         if received.size == 0:
             raise DocumentRejected(f"“{name}” is empty.")
         kind = kind_detect(received.path, name=name)

@@ -18,7 +18,8 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from assistant.core.http import MemberRequest, json_or_redirect, wants_json
+from assistant.core.http import MemberRequest, id_param, json_or_redirect, wants_json
+from assistant.core.uploads import UploadRefused, uploads_of
 from assistant.documents.pipeline.embed import EmbeddingUnavailable
 from assistant.documents.search import Passage, documents_search, query_terms
 from assistant.documents.services import (
@@ -69,8 +70,15 @@ def documents_page(request: MemberRequest) -> HttpResponse:
 
 @require_POST
 def documents_upload(request: MemberRequest) -> HttpResponse:
-    """One file (field `file`) from a script, answered in JSON; or a plain form's many files."""
-    uploads = request.FILES.getlist("file")
+    """One file sent as the body by a script, answered in JSON; or a small plain form's many files.
+
+    Large files only come as the body (assistant/core/uploads.py): the gate refuses big forms."""
+    try:
+        uploads = uploads_of(request, field="file")
+    except UploadRefused as exc:
+        return json_or_redirect(
+            request, payload={"error": str(exc)}, to="documents", note=str(exc), error=True, status=exc.status
+        )
     if wants_json(request):
         if len(uploads) != 1:
             return JsonResponse({"error": "Send one file at a time, in the field “file”."}, status=400)
@@ -134,7 +142,8 @@ def document_page(request: MemberRequest, document_id: int) -> HttpResponse:
 
 
 def _positive_int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and 0 < int(value) < 10**9 else None
+    number = id_param(value)
+    return number if number is not None and number < 10**9 else None
 
 
 def document_download(request: MemberRequest, document_id: int) -> FileResponse:

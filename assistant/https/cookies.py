@@ -84,7 +84,9 @@ class SecureCookieNames:
             else (key, value)
             for key, value in scope.get("headers", [])
         ]
-        scope = {**scope, "headers": headers}
+        # Daphne gives a websocket no scheme: name it, so the origin check expects an https page.
+        scheme = "wss" if scope.get("type") == "websocket" else scope.get("scheme", "https")
+        scope = {**scope, "headers": headers, "scheme": scheme}
 
         async def secure_send(message: Message) -> None:
             if message.get("type") in {"http.response.start", "websocket.accept"} and message.get("headers"):

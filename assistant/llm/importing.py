@@ -106,6 +106,22 @@ def model_upload_start(*, owner: Any, staged: Path, filename: str) -> Job:
     )
 
 
+def model_upload_take(*, owner: Any, staged: Path, name: str) -> Job:
+    """Take a raw upload the web server staged (assistant/core/uploads.py): check its GGUF header,
+    move it to MODELS_DIR/.incoming (a rename on one disk) and queue the full check."""
+    try:
+        gguf_file_check(path=staged)
+    except GgufInvalid as exc:
+        raise ModelRefused(str(exc)) from None
+    target = upload_staging_path()
+    shutil.move(staged, target)
+    try:
+        return model_upload_start(owner=owner, staged=target, filename=safe_model_filename(name))
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
 def upload_staging_path() -> Path:
     """A new, unguessable file name in MODELS_DIR/.incoming for an upload to write to."""
     return incoming_dir() / f"upload-{uuid.uuid4().hex}.part"

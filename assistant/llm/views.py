@@ -20,7 +20,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from assistant.core.http import json_or_redirect, owner_required, wants_json
+from assistant.core.http import id_param, json_or_redirect, owner_required, wants_json
+from assistant.core.uploads import StagedBody, staged_body
 from assistant.jobs.services import job_payload
 from assistant.llm.cards import human_bytes, machine_ram_bytes, model_cards
 from assistant.llm.gguf_header import GgufInvalid, gguf_header_check
@@ -29,6 +30,7 @@ from assistant.llm.importing import (
     model_import_path_check,
     model_import_start,
     model_upload_start,
+    model_upload_take,
     safe_model_filename,
     upload_staging_path,
 )
@@ -85,7 +87,7 @@ def models_page(request: HttpRequest) -> HttpResponse:
             "is_owner": is_owner,
             "ram_total": human_bytes(machine_ram_bytes()),
             "context_tokens": settings.HEARTH_LLM_CONTEXT,
-            "models_dir": models_dir(),
+            "models_dir": models_dir() if is_owner else "",
             "upload_max_bytes": settings.HEARTH_MODEL_UPLOAD_MAX_BYTES,
             "upload_max": upload_limit_label(),
             "active_jobs": [job_payload(job) for job in active] if is_owner else [],
@@ -130,9 +132,10 @@ def model_pair(request: HttpRequest, model_id: int) -> HttpResponse:
     projector_id = request.POST.get("projector", "")
     projector = None
     if projector_id:
-        if not projector_id.isdigit():
+        projector_pk = id_param(projector_id)
+        if projector_pk is None:
             return _refused(request, "Choose a vision projector from the list.")
-        projector = get_object_or_404(LocalModel, pk=int(projector_id))
+        projector = get_object_or_404(LocalModel, pk=projector_pk)
     try:
         local_model_pair(model=model, projector=projector)
     except ModelRefused as exc:
@@ -248,6 +251,9 @@ def model_upload(request: HttpRequest) -> HttpResponse:
     if not getattr(request.user, "is_superuser", False):
         # Before the body is read: a member's upload never touches the disk.
         return _owner_refused(request)
+    staged = staged_body(request)
+    if staged is not None:
+        return _model_upload_raw(request, staged)
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -267,6 +273,16 @@ def _owner_refused(request: HttpRequest) -> HttpResponse:
     if wants_json(request):
         return JsonResponse({"error": OWNER_ONLY}, status=403)
     raise PermissionDenied(OWNER_ONLY)
+
+
+@csrf_protect
+def _model_upload_raw(request: HttpRequest, staged: StagedBody) -> HttpResponse:
+    """The file sent as the body, already on disk: no multipart parsing on the web process."""
+    try:
+        job = model_upload_take(owner=request.user, staged=staged.path, name=staged.name)
+    except ModelRefused as exc:
+        return _refused(request, str(exc))
+    return _started(request, job, f"Uploaded {staged.name}. It appears in the list once it has been checked.")
 
 
 @csrf_protect

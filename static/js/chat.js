@@ -848,8 +848,6 @@
   }
 
   function upload(item) {
-    var form = new FormData();
-    form.append("image", item.file, item.file.name || "photo.png");
     var xhr = new XMLHttpRequest();
     item.xhr = xhr;
     xhr.open("POST", uploadUrl);
@@ -882,7 +880,7 @@
     xhr.addEventListener("error", function () {
       failAttachment(item, "Couldn't reach Hearth to upload “" + (item.file.name || "the photo") + "”. Try again.");
     });
-    xhr.send(form);
+    Hearth.sendFile(xhr, item.file);
   }
 
   function addFiles(files) {

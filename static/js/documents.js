@@ -343,8 +343,6 @@
     var row = item.row;
     var file = item.file;
     var xhr = new XMLHttpRequest();
-    var body = new FormData();
-    body.append("file", file, file.name);
     setStatus(row, "uploading", "Uploading");
     setProgress(row, 0);
     setText(field(row, "message"), "Uploading " + humanBytes(file.size));
@@ -388,7 +386,7 @@
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("X-CSRFToken", Hearth.csrfToken(form));
     xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
-    xhr.send(body);
+    Hearth.sendFile(xhr, file);
   }
 
   var batch = { total: 0, added: 0, refused: 0, skipped: 0 };

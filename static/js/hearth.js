@@ -12,6 +12,8 @@
      Hearth.connected()         true while the socket is open.
      Hearth.toast(options)      {title, text, tone: "info"|"success"|"error", href, linkText, timeout}
      Hearth.csrfToken(form?)    the CSRF token, for fetch() POSTs.
+     Hearth.sendFile(xhr, file) send an opened upload request with the file itself as the body (never a
+                                multipart form, so the server streams it to disk unparsed).
 
    Server data is only ever put in the page with textContent, never as HTML. */
 (function () {
@@ -325,6 +327,13 @@
     // On the HTTPS port the CSRF cookie has a name of its own (assistant/https/cookies.py).
     var cookieName = window.location.protocol === "https:" ? "__Secure-csrftoken" : "csrftoken";
     return (input && input.value) || readCookie(cookieName);
+  }
+
+  // Uploads carry the file as the body and its name in a header: see assistant/core/uploads.py.
+  function sendFile(xhr, file) {
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.setRequestHeader("X-Upload-Name", encodeURIComponent(file.name || "upload"));
+    xhr.send(file);
   }
 
   /* -------------------------------------------------------- events websocket */
@@ -770,5 +779,6 @@
     },
     toast: toast,
     csrfToken: csrfToken,
+    sendFile: sendFile,
   });
 })();

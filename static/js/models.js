@@ -284,7 +284,6 @@
   function upload(file) {
     var row = addRow("Import " + file.name);
     var xhr = new XMLHttpRequest();
-    var body = new FormData(uploadForm);
     var sent = 0;
     uploads.set(row, xhr);
     render(row, { status: "uploading", label: "Uploading", fraction: 0, message: "Starting the upload", canCancel: true });
@@ -338,7 +337,7 @@
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("X-CSRFToken", Hearth.csrfToken(uploadForm));
     xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
-    xhr.send(body);
+    Hearth.sendFile(xhr, file);
   }
 
   if (uploadForm && list && template) {

@@ -103,7 +103,9 @@ def services_database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+# A page served by Hearth at http://localhost opens its socket there: same scheme, host and port.
 ORIGIN = (b"origin", b"http://localhost")
+HOST = (b"host", b"localhost")
 
 
 async def ws_open(cookie: str | None, path: str = "/ws/events/") -> Any:
@@ -112,7 +114,7 @@ async def ws_open(cookie: str | None, path: str = "/ws/events/") -> Any:
 
     from config.asgi import application
 
-    headers = [ORIGIN] + ([(b"cookie", cookie.encode())] if cookie else [])
+    headers = [ORIGIN, HOST] + ([(b"cookie", cookie.encode())] if cookie else [])
     return WebsocketCommunicator(application, path, headers=headers)
 
 
