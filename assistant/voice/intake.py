@@ -14,7 +14,10 @@ from typing import Any
 
 from django.conf import settings
 
+from assistant.voice.clock import clock
 from assistant.voice.decode import audio_frames
+
+__all__ = ["AudioInfo", "AudioRejected", "audio_inspect", "clock", "max_bytes", "max_seconds"]
 
 FULL_CHECK_SECONDS = 15 * 60  # files up to this long are decoded whole at intake
 PARTIAL_CHECK_SECONDS = 60.0
@@ -53,14 +56,6 @@ class AudioInfo:
     def description(self) -> str:
         layout = {1: "mono", 2: "stereo"}.get(self.channels, f"{self.channels} channels")
         return f"{self.codec}, {self.sample_rate / 1000:g} kHz {layout}, {clock(self.duration)}"
-
-
-def clock(seconds: float) -> str:
-    """1:42 or 1:02:03, as notes and citations show times."""
-    total = int(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _megabytes(size: int) -> str:
