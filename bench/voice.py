@@ -95,7 +95,13 @@ def bare_run(model: str, path: Path, duration: float) -> tuple[float, str]:
     """faster-whisper on its own, with Hearth's settings; (seconds, text)."""
     from faster_whisper import WhisperModel
 
-    from assistant.voice.engines import COMPRESSION_RATIO_LIMIT, LOGPROB_LIMIT, NO_SPEECH_LIMIT, TEMPERATURES, cpu_threads
+    from assistant.voice.engines import (
+        COMPRESSION_RATIO_LIMIT,
+        LOGPROB_LIMIT,
+        NO_SPEECH_LIMIT,
+        TEMPERATURES,
+        cpu_threads,
+    )
     from assistant.voice.transcribe import CONDITION_MAX_SECONDS
     from assistant.voice.weights import model_folder
 
@@ -119,9 +125,9 @@ def bare_run(model: str, path: Path, duration: float) -> tuple[float, str]:
 
 def hearth_run(owner: Any, model: str, path: Path) -> tuple[float, str, int]:
     """Upload and run the note's job here, as a worker does; (seconds of the job, text, segments)."""
+    from assistant.jobs.runner import job_execute
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from assistant.jobs.runner import job_execute
     from assistant.voice.engines import engine_for
     from assistant.voice.models import Segment, VoiceNoteStatus
     from assistant.voice.services import voice_upload
@@ -142,9 +148,19 @@ def hearth_run(owner: Any, model: str, path: Path) -> tuple[float, str, int]:
 def rows(results: list[ModelResult]) -> list[Row]:
     out = []
     for r in results:
-        out.append(Row(f"{r.model}: RTF (s per s of audio)", f"{r.hearth_rtf:.3f}", f"{r.bare_rtf:.3f}", "", (
-            f"base <= {GOAL_RTF_BASE}" if r.model == "base" else ""), r.hearth_rtf <= GOAL_RTF_BASE if r.model == "base" else None))  # fmt: skip
-        out.append(Row(f"{r.model}: speed, bare ÷ Hearth", "", "", f"{r.ratio:.2f}", f">= {GOAL_RATIO}", r.ratio >= GOAL_RATIO))
+        out.append(
+            Row(
+                f"{r.model}: RTF (s per s of audio)",
+                f"{r.hearth_rtf:.3f}",
+                f"{r.bare_rtf:.3f}",
+                "",
+                (f"base <= {GOAL_RTF_BASE}" if r.model == "base" else ""),
+                r.hearth_rtf <= GOAL_RTF_BASE if r.model == "base" else None,
+            )
+        )
+        out.append(
+            Row(f"{r.model}: speed, bare ÷ Hearth", "", "", f"{r.ratio:.2f}", f">= {GOAL_RATIO}", r.ratio >= GOAL_RATIO)
+        )
         out.append(Row(f"{r.model}: WER", f"{r.hearth_wer:.3f}", f"{r.bare_wer:.3f}", "", "", None))
     return out
 
@@ -168,16 +184,26 @@ def run(options: Options) -> str:
                 bare_seconds, bare_text = bare_run(model, audio, duration)
                 say(f"{model}: Hearth's job")
                 hearth_seconds, hearth_text, count = hearth_run(owner, model, audio)
-                results.append(ModelResult(model, duration, bare_seconds, hearth_seconds,
-                    word_error_rate(reference=said, hypothesis=bare_text),
-                    word_error_rate(reference=said, hypothesis=hearth_text), count))  # fmt: skip
+                results.append(
+                    ModelResult(
+                        model,
+                        duration,
+                        bare_seconds,
+                        hearth_seconds,
+                        word_error_rate(reference=said, hypothesis=bare_text),
+                        word_error_rate(reference=said, hypothesis=hearth_text),
+                        count,
+                    )
+                )
     finally:
         if not options.keep:
             shutil.rmtree(data_dir, ignore_errors=True)
     load_after = os.getloadavg()
     if options.as_json:
         return json.dumps({"results": [asdict(r) for r in results], "load": [load_before, load_after]}, indent=2)
-    load = f"load average before {load_before[0]:.2f} {load_before[1]:.2f}, after {load_after[0]:.2f} {load_after[1]:.2f}"
+    load = (
+        f"load average before {load_before[0]:.2f} {load_before[1]:.2f}, after {load_after[0]:.2f} {load_after[1]:.2f}"
+    )
     return f"{table(rows(results), plain='bare faster-whisper', result='ratio')}\n\n{os.cpu_count()} cores; {load}"
 
 

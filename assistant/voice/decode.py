@@ -7,9 +7,10 @@ few minutes, each cut at the quietest moment near its end so that no word is spl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +19,9 @@ SAMPLE_RATE = 16000
 WINDOW_SECONDS = 300.0  # about 19 MB of samples in memory at a time
 SEARCH_SECONDS = 4.0  # where, before a window's end, the quietest cut is looked for
 FRAME = SAMPLE_RATE // 50  # 20 ms
+
+if TYPE_CHECKING:
+    from av.audio.frame import AudioFrame
 
 Samples = npt.NDArray[np.float32]
 
@@ -45,7 +49,6 @@ def audio_frames(*, path: Path, strict: bool = False) -> Iterator[Samples]:
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
     with av.open(str(path), metadata_errors="ignore") as container:
         stream = container.streams.audio[0]
-        stream.thread_type = "AUTO"
         for packet in container.demux(stream):
             try:
                 frames = packet.decode()
@@ -59,9 +62,9 @@ def audio_frames(*, path: Path, strict: bool = False) -> Iterator[Samples]:
         yield from _converted(resampler.resample(None))
 
 
-def _converted(frames: list[object]) -> Iterator[Samples]:
+def _converted(frames: Sequence[AudioFrame]) -> Iterator[Samples]:
     for frame in frames:
-        array = frame.to_ndarray()  # type: ignore[attr-defined]
+        array = frame.to_ndarray()
         yield (array.reshape(-1).astype(np.float32) / 32768.0).astype(np.float32)
 
 

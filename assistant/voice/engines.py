@@ -33,6 +33,8 @@ class DecodeOptions:
     condition_on_previous_text: bool
     beam_size: int = 1
     vad: bool = True
+    temperatures: tuple[float, ...] = TEMPERATURES
+    max_tokens: int | None = None  # per 30 s window; None: the model's own limit
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def _ct2_model(folder: str, threads: int) -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _pt_model(checkpoint: str) -> Any:
-    import whisper
+    import whisper  # type: ignore[import-untyped]
 
     return whisper.load_model(checkpoint, device="cpu")
 
@@ -98,7 +100,8 @@ class FasterWhisperEngine:
             samples,
             language=options.language if self.multilingual else "en",
             beam_size=options.beam_size,
-            temperature=list(TEMPERATURES),
+            temperature=list(options.temperatures),
+            max_new_tokens=options.max_tokens,
             compression_ratio_threshold=COMPRESSION_RATIO_LIMIT,
             log_prob_threshold=LOGPROB_LIMIT,
             no_speech_threshold=NO_SPEECH_LIMIT,
@@ -133,7 +136,8 @@ class OpenAIWhisperEngine:
             self.model(),
             samples,
             language=options.language if self.multilingual else "en",
-            temperature=TEMPERATURES,
+            temperature=options.temperatures,
+            sample_len=options.max_tokens,
             compression_ratio_threshold=COMPRESSION_RATIO_LIMIT,
             logprob_threshold=LOGPROB_LIMIT,
             no_speech_threshold=NO_SPEECH_LIMIT,
@@ -142,7 +146,9 @@ class OpenAIWhisperEngine:
             verbose=None,
         )
         raw = (
-            RawSegment(float(s["start"]), float(s["end"]), str(s["text"]), float(s["no_speech_prob"]), float(s["avg_logprob"]))
+            RawSegment(
+                float(s["start"]), float(s["end"]), str(s["text"]), float(s["no_speech_prob"]), float(s["avg_logprob"])
+            )
             for s in result["segments"]
         )
         return str(result.get("language") or "en"), raw

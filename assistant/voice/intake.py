@@ -84,9 +84,7 @@ def _open(path: Path, label: str) -> Any:
     try:
         return av.open(str(path), metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise AudioRejected(
-            f"{label} could not be read as audio. It may be damaged, or not a {FORMATS} file."
-        ) from exc
+        raise AudioRejected(f"{label} could not be read as audio. It may be damaged, or not a {FORMATS} file.") from exc
 
 
 def _duration(container: Any, stream: Any) -> float:
@@ -180,7 +178,9 @@ def audio_inspect(*, path: Path, name: str | None = None) -> AudioInfo:
     peak, decoded = _decode_check(path, label, seconds=None if whole else PARTIAL_CHECK_SECONDS)
     if whole and peak < SILENCE_PEAK:
         raise AudioRejected(f"{label} is silent: there is no sound in it. Check that the microphone was on.")
-    warning = _cut_off_warning(label, container=container, path=path, duration=duration, decoded=decoded if whole else None)
+    warning = _cut_off_warning(
+        label, container=container, path=path, duration=duration, decoded=decoded if whole else None
+    )
     return AudioInfo(
         size=size,
         duration=min(duration, decoded) if whole and warning else duration,

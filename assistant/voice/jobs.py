@@ -20,8 +20,8 @@ from django.utils import timezone
 from assistant.jobs.models import Job, JobStatus
 from assistant.jobs.runner import TRANSIENT_ERRORS, JobCancelled, JobContext, JobFailed
 from assistant.jobs.services import JobLost
-from assistant.voice.engines import engine_for
 from assistant.voice.clock import clock
+from assistant.voice.engines import engine_for
 from assistant.voice.models import Segment, VoiceNote, VoiceNoteStatus
 from assistant.voice.services import note_publish, voice_note_path
 from assistant.voice.transcribe import NO_SPEECH_MESSAGE, NoSpeech, TranscriptStream

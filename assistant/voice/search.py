@@ -22,9 +22,69 @@ MAX_TERMS = 8
 KEYWORD_POOL = 500
 _TERM = re.compile(r"\w+(?:['\u2019]\w+)*")
 _STOP = frozenset(
-    "a an and are as at be but by can do does for from has have how i if in into is it its me my no not of on or "
-    "our so than that the their them then there these they this to was we were what when where which who why "
-    "will with you your did said say about".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "did",
+        "said",
+        "say",
+        "about",
+    ]
 )
 
 SegmentKey = tuple[int, int]  # (note_id, number)
@@ -106,18 +166,29 @@ def voice_search(*, owner: Any, query: str, limit: int = 10) -> list[VoiceHit]:
         return []
     pool = max(limit * 3, 20)
     scores: dict[SegmentKey, float] = {}
-    for ranking in (_semantic_ranking(owner.pk, query, note_ids, pool), _keyword_ranking(note_ids, search_terms(query), pool)):
+    for ranking in (
+        _semantic_ranking(owner.pk, query, note_ids, pool),
+        _keyword_ranking(note_ids, search_terms(query), pool),
+    ):
         for rank, key in enumerate(ranking, start=1):
             scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank)
     wanted = sorted(scores, key=lambda key: (-scores[key], key))[:limit]
     condition = Q()
     for note_id, number in wanted:
         condition |= Q(note_id=note_id, number=number)
-    rows = {(s.note_id, s.number): s for s in Segment.objects.filter(condition).select_related("note")} if wanted else {}
+    rows = (
+        {(s.note_id, s.number): s for s in Segment.objects.filter(condition).select_related("note")} if wanted else {}
+    )
     best = 2.0 / (RRF_K + 1)
     return [
-        VoiceHit(note=row.note, number=row.number, start=row.start, end=row.end, text=row.text,
-                 score=round(scores[key] / best, 4))  # fmt: skip
+        VoiceHit(
+            note=row.note,
+            number=row.number,
+            start=row.start,
+            end=row.end,
+            text=row.text,
+            score=round(scores[key] / best, 4),
+        )
         for key in wanted
         if (row := rows.get(key)) is not None
     ]

@@ -25,8 +25,8 @@ from assistant.core.events import event_publish
 from assistant.core.storage import member_folder
 from assistant.jobs.models import Job, JobStatus
 from assistant.jobs.services import job_cancel, job_create
-from assistant.voice.index import segment_vectors_delete
 from assistant.voice.clock import clock
+from assistant.voice.index import segment_vectors_delete
 from assistant.voice.intake import AudioInfo, AudioRejected, audio_inspect, max_bytes
 from assistant.voice.models import Segment, VoiceNote, VoiceNoteStatus
 from assistant.voice.remux import audio_remux_if_unseekable
@@ -143,8 +143,15 @@ def voice_upload(
         os.replace(partial, final)
         audio_remux_if_unseekable(path=final, container=info.container)
         try:
-            return _note_create(owner, final, info, title=title_clean(title or _title_from_name(name)),
-                                content_type=content_type, model=_model_choice(model), language=language)  # fmt: skip
+            return _note_create(
+                owner,
+                final,
+                info,
+                title=title_clean(title or _title_from_name(name)),
+                content_type=content_type,
+                model=_model_choice(model),
+                language=language,
+            )
         except BaseException:
             final.unlink(missing_ok=True)
             raise

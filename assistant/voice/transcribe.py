@@ -97,6 +97,8 @@ class TranscriptStream:
             raise NoSpeech(NO_SPEECH_MESSAGE)
 
 
-def speech_transcribe(*, engine: SpeechEngine, path: Path, duration: float, language: str | None = None) -> list[Segment]:
+def speech_transcribe(
+    *, engine: SpeechEngine, path: Path, duration: float, language: str | None = None
+) -> list[Segment]:
     """Every segment of a short recording at once (tests, push-to-talk); notes iterate a TranscriptStream."""
     return list(TranscriptStream(engine=engine, path=path, duration=duration, language=language))

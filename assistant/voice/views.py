@@ -114,7 +114,9 @@ def voice_audio(request: MemberRequest, note_id: int) -> HttpResponse | Streamin
     path = voice_note_path(note)
     if path is None or not path.is_file():
         raise Http404("The audio of this note is missing")
-    return ranged_file_response(path=path, content_type=note.content_type, range_header=request.headers.get("Range", ""))
+    return ranged_file_response(
+        path=path, content_type=note.content_type, range_header=request.headers.get("Range", "")
+    )
 
 
 @require_POST

@@ -79,7 +79,7 @@ def speech_with_pauses(*, texts: list[str], path: Path, pause: float = 1.0) -> t
 def audio_convert(*, source: Path, target: Path, codec: str, rate: int | None = None, layout: str = "mono") -> Path:
     """Re-encode source into target's container (by suffix) with the given codec, rate and layout."""
     formats = {".webm": "webm", ".ogg": "ogg", ".opus": "ogg", ".mp3": "mp3", ".m4a": "ipod", ".flac": "flac"}
-    with av.open(str(source)) as inp, av.open(str(target), "w", format=formats.get(target.suffix, None)) as out:
+    with av.open(str(source)) as inp, av.open(str(target), "w", format=formats.get(target.suffix)) as out:
         in_stream = inp.streams.audio[0]
         out_rate = rate or (48000 if codec == "libopus" else in_stream.codec_context.sample_rate)
         stream = out.add_stream(codec, rate=out_rate, layout=layout)

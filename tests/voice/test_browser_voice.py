@@ -69,9 +69,8 @@ def microphone_browser(web_server: str) -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
-def _voice_vectors(chroma_server: str) -> Iterator[None]:
+def _voice_vectors(chroma_server: str) -> None:
     voice_collections_drop()
-    yield
 
 
 def test_record_watch_it_transcribe_and_seek_from_a_segment(alice: Any, worker: WorkerProcess, open_page: Any) -> None:
@@ -126,7 +125,9 @@ def test_record_watch_it_transcribe_and_seek_from_a_segment(alice: Any, worker: 
         _shot(open_page(alice, "/voice/", viewport=LAPTOP), "voice-list-laptop")
 
 
-def test_where_the_microphone_is_hidden_the_page_says_why(alice: Any, open_page: Any, browser: Any, web_server: str) -> None:
+def test_where_the_microphone_is_hidden_the_page_says_why(
+    alice: Any, open_page: Any, browser: Any, web_server: str
+) -> None:
     page = open_page(alice, "/voice/", viewport=PHONE)
     page.context.add_init_script("Object.defineProperty(window, 'isSecureContext', {value: false});")
     page.reload()
@@ -134,6 +135,9 @@ def test_where_the_microphone_is_hidden_the_page_says_why(alice: Any, open_page:
     blocked.wait_for()
     assert "Recording needs a secure connection." in blocked.inner_text()
     assert "upload the file below" in blocked.inner_text()
-    assert page.get_by_role("button", name="Record").count() == 0 or not page.get_by_role("button", name="Record").is_visible()
+    assert (
+        page.get_by_role("button", name="Record").count() == 0
+        or not page.get_by_role("button", name="Record").is_visible()
+    )
     assert page.get_by_label("Audio file").is_visible()
     _shot(page, "voice-insecure-phone")

@@ -66,7 +66,10 @@ def test_an_empty_file_is_refused(tmp_path: Path) -> None:
 def test_a_jpeg_renamed_mp3_is_named_for_what_it_is(tmp_path: Path) -> None:
     path = tmp_path / "holiday.mp3"
     Image.new("RGB", (64, 64), "red").save(path, format="JPEG")
-    assert rejection(path) == "“holiday.mp3” is a JPEG image, not a recording, whatever its name says. Choose an audio file."
+    assert (
+        rejection(path)
+        == "“holiday.mp3” is a JPEG image, not a recording, whatever its name says. Choose an audio file."
+    )
 
 
 def test_random_bytes_are_refused_as_unreadable(tmp_path: Path) -> None:

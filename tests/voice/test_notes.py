@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-
 from assistant.jobs.models import Job, JobStatus
 from assistant.jobs.runner import job_execute
+from django.conf import settings
+
 from assistant.voice.index import segment_vectors_count
 from assistant.voice.intake import AudioRejected
 from assistant.voice.models import Segment, VoiceNote, VoiceNoteStatus
@@ -30,9 +29,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def _voice_vectors(chroma_server: str, inline_jobs: list[int]) -> Iterator[None]:
+def _voice_vectors(chroma_server: str, inline_jobs: list[int]) -> None:
     voice_collections_drop()
-    yield
 
 
 def voice_files(owner: Any) -> list[Path]:
@@ -112,7 +110,7 @@ def test_a_correction_is_kept_and_searched(alice: Any, speech_ogg: Path, inline_
     index_job = Job.objects.filter(kind="voice_index").latest("pk")
     job_execute(job_id=index_job.pk, worker="test")
     hits = voice_search(owner=alice, query="sourdough", limit=3)
-    assert [(hit.note.pk, hit.number) for hit in hits][0] == (note.pk, 1)
+    assert (hits[0].note.pk, hits[0].number) == (note.pk, 1)
     with pytest.raises(ValueError, match="cannot be empty"):
         voice_segment_edit(note=note, number=1, text="   ")
 
@@ -128,7 +126,8 @@ def test_a_rename_is_indexed_again_and_cited(alice: Any, speech_ogg: Path) -> No
 def test_delete_removes_audio_rows_and_vectors(alice: Any, speech_ogg: Path) -> None:
     note = note_transcribed(owner=alice, path=speech_ogg)
     path = voice_note_path(note)
-    assert path is not None and path.is_file()
+    assert path is not None
+    assert path.is_file()
     voice_note_delete(note=note)
     assert not path.exists()
     assert not VoiceNote.objects.exists()

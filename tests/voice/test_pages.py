@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,8 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 
 
 @pytest.fixture(autouse=True)
-def _voice_vectors(chroma_server: str, inline_jobs: list[int]) -> Iterator[None]:
+def _voice_vectors(chroma_server: str, inline_jobs: list[int]) -> None:
     voice_collections_drop()
-    yield
 
 
 def client_for(user: Any) -> Client:
@@ -50,7 +48,9 @@ def test_a_silent_upload_gets_its_message_and_nothing_is_kept(alice: Any, tmp_pa
     path = noise_wav(path=tmp_path / "quiet.wav", seconds=3, level=0)
     response = client_for(alice).post("/voice/upload/", {"file": audio_upload(path)}, **JSON)
     assert response.status_code == 400
-    assert response.json()["error"] == "“quiet.wav” is silent: there is no sound in it. Check that the microphone was on."
+    assert (
+        response.json()["error"] == "“quiet.wav” is silent: there is no sound in it. Check that the microphone was on."
+    )
     assert not VoiceNote.objects.exists()
 
 

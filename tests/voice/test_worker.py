@@ -3,14 +3,13 @@ worker killed mid-note whose job is taken up again without a duplicate segment."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from assistant.jobs.models import Job, JobEvent, JobStatus
 from assistant.jobs.services import job_cancel
+
 from assistant.voice.index import segment_vectors_count
 from assistant.voice.models import Segment, VoiceNote, VoiceNoteStatus
 from assistant.voice.services import voice_upload
@@ -30,9 +29,8 @@ def long_ogg(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _voice_vectors(chroma_server: str) -> Iterator[None]:
+def _voice_vectors(chroma_server: str) -> None:
     voice_collections_drop()
-    yield
 
 
 def _running_past(note: VoiceNote, fraction: float) -> bool:
