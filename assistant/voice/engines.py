@@ -63,7 +63,7 @@ def cpu_threads() -> int:
     """HEARTH_VOICE_THREADS, or every core (0)."""
     from django.conf import settings
 
-    configured = int(getattr(settings, "HEARTH_VOICE_THREADS", 0))
+    configured = int(settings.HEARTH_VOICE_THREADS)
     return configured if configured > 0 else os.cpu_count() or 1
 
 
@@ -76,7 +76,7 @@ def _ct2_model(folder: str, threads: int) -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _pt_model(checkpoint: str) -> Any:
-    import whisper  # type: ignore[import-untyped]
+    import whisper
 
     return whisper.load_model(checkpoint, device="cpu")
 

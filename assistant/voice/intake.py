@@ -63,11 +63,11 @@ def _megabytes(size: int) -> str:
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "HEARTH_VOICE_MAX_MB", 500)) * 1_000_000
+    return int(settings.HEARTH_VOICE_MAX_MB) * 1_000_000
 
 
 def max_seconds() -> float:
-    return float(getattr(settings, "HEARTH_VOICE_MAX_HOURS", 4)) * 3600
+    return float(settings.HEARTH_VOICE_MAX_HOURS) * 3600
 
 
 def _sniff(path: Path, label: str) -> None:

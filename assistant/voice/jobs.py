@@ -124,7 +124,7 @@ def _transcribe(context: JobContext, note: VoiceNote) -> str:
         duration=note.duration,
         language=note.language or None,
         progress=_Progress(context, note.duration),
-        beam_size=int(getattr(settings, "HEARTH_VOICE_BEAM_SIZE", 1)),
+        beam_size=int(settings.HEARTH_VOICE_BEAM_SIZE),
     )
     count = 0
     try:
@@ -187,7 +187,7 @@ def segments_index(*, note_id: int) -> int:
     except EmbeddingUnavailable as exc:
         raise JobFailed(str(exc)) from exc
     segment_vectors_delete(owner_id=note.owner_id, note_id=note_id)
-    size = int(getattr(settings, "HEARTH_EMBED_BATCH_SIZE", 32))
+    size = int(settings.HEARTH_EMBED_BATCH_SIZE)
     for first in range(0, len(segments), size):
         batch = segments[first : first + size]
         vectors = model.embed_batch([f"{note.title}: {segment.text}" for segment in batch])

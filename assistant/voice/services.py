@@ -123,7 +123,7 @@ def _store(upload: UploadedFile[bytes], folder: Path, label: str) -> Path:
 def _model_choice(model: str | None) -> str:
     if model and model in MODELS:
         return model
-    return str(getattr(settings, "HEARTH_VOICE_MODEL", DEFAULT_MODEL))
+    return str(settings.HEARTH_VOICE_MODEL)
 
 
 def voice_upload(

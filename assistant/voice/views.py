@@ -91,10 +91,10 @@ def _refused(request: MemberRequest, error: str) -> HttpResponse:
 
 def voice_note_page(request: MemberRequest, note_id: int) -> HttpResponse:
     note = _own_note(request, note_id)
-    if wants_json(request):
-        segments = list(Segment.objects.filter(note=note).values("number", "start", "end", "text", "edited"))
-        return JsonResponse({"note": note_payload(note), "segments": segments})
     segments = Segment.objects.filter(note=note).order_by("number")
+    if wants_json(request):
+        rows = list(segments.values("number", "start", "end", "text", "edited"))
+        return JsonResponse({"note": note_payload(note), "segments": rows})
     start = request.GET.get("t", "")
     return render(
         request,

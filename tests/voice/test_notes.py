@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from assistant.jobs.models import Job, JobStatus
-from assistant.jobs.runner import job_execute
 from django.conf import settings
 
+from assistant.jobs.models import Job, JobStatus
+from assistant.jobs.runner import job_execute
 from assistant.voice.index import segment_vectors_count
 from assistant.voice.intake import AudioRejected
 from assistant.voice.models import Segment, VoiceNote, VoiceNoteStatus

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from assistant.jobs.models import Job, JobEvent, JobStatus
 from assistant.jobs.services import job_cancel
-
 from assistant.voice.index import segment_vectors_count
 from assistant.voice.models import Segment, VoiceNote, VoiceNoteStatus
 from assistant.voice.services import voice_upload
-from tests.conftest import WorkerProcess, wait_for
+from tests.support.services import WorkerProcess, wait_for
 from tests.support.speech import SENTENCES, audio_convert, speech_with_pauses
 from tests.support.voice import audio_upload, voice_collections_drop
 
