@@ -30,7 +30,7 @@ from assistant.voice.index import segment_vectors_delete
 from assistant.voice.intake import AudioInfo, AudioRejected, audio_inspect, max_bytes
 from assistant.voice.models import Segment, VoiceNote, VoiceNoteStatus
 from assistant.voice.remux import audio_remux_if_unseekable
-from assistant.voice.weights import DEFAULT_MODEL, MODELS
+from assistant.voice.weights import MODELS
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
