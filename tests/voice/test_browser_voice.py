@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from assistant.jobs.models import JobEvent
 from assistant.voice.models import Segment, VoiceNote
 from tests.environment import TEST_DATA_DIR
 from tests.support.browser import (  # noqa: F401
@@ -101,6 +102,8 @@ def test_record_watch_it_transcribe_and_seek_from_a_segment(alice: Any, worker: 
     if progress.count():  # the worker may finish before the page first paints
         _shot(page, "voice-transcribing-laptop")
     page.locator("[data-note-status]", has_text="Ready").wait_for(timeout=120_000)
+    messages = JobEvent.objects.filter(job_id=note.job_id).values_list("message", flat=True)
+    assert any(message.startswith("Transcribed 0:0") for message in messages)  # the progress the page was sent
     segments = page.locator(".voice-seg")
     assert segments.count() >= 1
     assert "boiler" in page.locator("[data-transcript]").inner_text().lower()
