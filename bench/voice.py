@@ -125,14 +125,17 @@ def bare_run(model: str, path: Path, duration: float) -> tuple[float, str]:
 
 def hearth_run(owner: Any, model: str, path: Path) -> tuple[float, str, int]:
     """Upload and run the note's job here, as a worker does; (seconds of the job, text, segments)."""
-    from assistant.jobs.runner import job_execute
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from assistant.documents.pipeline.embed import embedder
+    from assistant.jobs.runner import job_execute
     from assistant.voice.engines import engine_for
     from assistant.voice.models import Segment, VoiceNoteStatus
     from assistant.voice.services import voice_upload
 
-    engine_for(model=model).model()  # type: ignore[attr-defined]  # loaded beforehand, as for the bare run
+    # Loaded beforehand, as for the bare run: a worker keeps both models for the next note.
+    engine_for(model=model).model()  # type: ignore[attr-defined]
+    embedder().embed_batch(["warm up"])
     upload = SimpleUploadedFile("Bench note.ogg", path.read_bytes(), content_type="audio/ogg")
     note = voice_upload(owner=owner, upload=upload, model=model, language="en")
     started = time.perf_counter()
