@@ -30,7 +30,7 @@ from assistant.voice.weights import WeightsMissing
 
 log = logging.getLogger(__name__)
 
-PROGRESS_SECONDS = 0.5
+PROGRESS_SECONDS = 1.0  # each report is a row and a push: once a second is live enough
 BATCH = 8  # segments written at a time
 
 
