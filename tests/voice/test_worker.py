@@ -46,13 +46,13 @@ def test_progress_is_reported_and_a_killed_worker_restarts_the_note_cleanly(
     worker.kill()
     worker.start()
     wait_for(
-        lambda: VoiceNote.objects.get(pk=note.pk).status == VoiceNoteStatus.READY,
+        lambda: Job.objects.get(pk=note.job_id).status == JobStatus.SUCCEEDED,
         timeout=180,
         what="the note to be transcribed after the restart",
         interval=0.3,
     )
     job = Job.objects.get(pk=note.job_id)
-    assert job.status == JobStatus.SUCCEEDED
+    assert VoiceNote.objects.get(pk=note.pk).status == VoiceNoteStatus.READY
     assert job.attempts >= 2
     numbers = list(Segment.objects.filter(note_id=note.pk).order_by("number").values_list("number", flat=True))
     assert numbers == list(range(len(numbers)))
