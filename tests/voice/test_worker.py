@@ -59,7 +59,7 @@ def test_progress_is_reported_and_a_killed_worker_restarts_the_note_cleanly(
     assert len(numbers) >= len(TEXTS) - 1
     assert segment_vectors_count(owner_id=alice.pk, note_id=note.pk) == len(numbers)
     messages = list(JobEvent.objects.filter(job=job).values_list("message", flat=True))
-    assert any(message.startswith("Transcribed 0:") and " of 1:" in message for message in messages)
+    assert any(message.startswith("Transcribed 0:") and " of 0:5" in message for message in messages)
 
 
 def test_cancel_mid_note_stops_between_segments_and_keeps_no_segment(
