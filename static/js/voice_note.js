@@ -52,8 +52,10 @@ function playerSetUp(player, list) {
   });
   const start = Number(page.dataset.start);
   if (page.dataset.start !== "" && Number.isFinite(start)) {
+    // Citations name whole seconds: a segment that starts within that second is where to play from.
+    const cited = segments.find((segment) => Math.floor(segment.start) === start);
     const seek = () => {
-      player.currentTime = start;
+      player.currentTime = cited ? cited.start : start;
       highlight(true);
     };
     if (player.readyState >= 1) seek();
