@@ -19,7 +19,7 @@ function segmentsOf(list) {
 export function segmentAt(segments, time) {
   let found = null;
   for (const segment of segments) {
-    if (segment.start <= time + 0.05) found = segment;
+    if (segment.start <= time + 0.25) found = segment; // a seek lands on the nearest audio frame, a little early
     else break;
   }
   return found;
