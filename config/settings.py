@@ -378,6 +378,18 @@ HEARTH_RAG_PASSAGES = env_int("HEARTH_RAG_PASSAGES", 4, minimum=1)
 # 0.6 sits between: a passage must be near the top by meaning *and* share a word with the question.
 HEARTH_RAG_MIN_SCORE = env_float("HEARTH_RAG_MIN_SCORE", 0.6, minimum=0.0)
 
+# --- Voice notes ------------------------------------------------------------------------------
+# The Whisper model new notes are transcribed with: "base" (multilingual, joined from its two packages
+# into MODELS_DIR/whisper-base on first use) or "tiny.en" (English only, about 3x faster).
+HEARTH_VOICE_MODEL = env_choice("HEARTH_VOICE_MODEL", "BASE", choices=("BASE", "TINY.EN")).lower()
+# Recordings larger or longer than these are refused at upload.
+HEARTH_VOICE_MAX_MB = env_int("HEARTH_VOICE_MAX_MB", 500, minimum=1)
+HEARTH_VOICE_MAX_HOURS = env_float("HEARTH_VOICE_MAX_HOURS", 4.0, minimum=0.01)
+# CPU threads faster-whisper decodes with; 0 uses every core.
+HEARTH_VOICE_THREADS = env_int("HEARTH_VOICE_THREADS", 0, minimum=0)
+# 1 is greedy decoding; 5 is Whisper's beam search: a little more accurate, about twice as slow on CPU.
+HEARTH_VOICE_BEAM_SIZE = env_int("HEARTH_VOICE_BEAM_SIZE", 1, minimum=1)
+
 LOG_LEVEL = env_choice("HEARTH_LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 
 LOGGING = {

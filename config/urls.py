@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("assistant.documents.urls")),
     path("", include("assistant.llm.urls")),
     path("", include("assistant.https.urls")),
+    path("", include("assistant.voice.urls")),
     path("admin/", admin.site.urls),
 ]
 

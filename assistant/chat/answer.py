@@ -20,7 +20,7 @@ from assistant.chat.prompt import (
     prompt_plan,
     without_system,
 )
-from assistant.chat.retrieval import Retrieval, answer_passages, sources_payload
+from assistant.chat.retrieval import Retrieval, Source, answer_passages, sources_payload
 from assistant.chat.services import (
     ChatError,
     chat_model_for,
@@ -30,7 +30,6 @@ from assistant.chat.services import (
 )
 from assistant.chat.stop import StopSignal
 from assistant.core.events import event_pump
-from assistant.documents.search import Passage
 from assistant.jobs.runner import TRANSIENT_ERRORS, JobCancelled, JobContext, JobFailed
 from assistant.llm.engine import ChatEngine, ModelSpec, StreamStats, chat_engine
 from assistant.models import Conversation, LocalModel, Message
@@ -140,7 +139,7 @@ def _spec_for(model: LocalModel) -> ModelSpec:
 
 
 def _plan(
-    engine: ChatEngine, spec: ModelSpec, model: LocalModel, answer: Message, passages: Sequence[Passage] = ()
+    engine: ChatEngine, spec: ModelSpec, model: LocalModel, answer: Message, passages: Sequence[Source] = ()
 ) -> PromptPlan:
     try:
         return prompt_plan(

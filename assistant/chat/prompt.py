@@ -9,8 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from assistant.chat.retrieval import context_block
-from assistant.documents.search import Passage
+from assistant.chat.retrieval import Source, context_block
 
 # Tokens a message costs beyond its text (role markers, separators), and a photo when unknown.
 MESSAGE_OVERHEAD_TOKENS = 8
@@ -39,7 +38,7 @@ class PromptPlan:
     messages: list[dict[str, Any]]
     max_tokens: int
     notice: str
-    passages: list[Passage] = field(default_factory=list)
+    passages: list[Source] = field(default_factory=list)
 
 
 def merged_turns(history: Sequence[HistoryMessage]) -> list[Turn]:
@@ -54,7 +53,7 @@ def merged_turns(history: Sequence[HistoryMessage]) -> list[Turn]:
     return turns
 
 
-def system_text(system: str, passages: Sequence[Passage]) -> str:
+def system_text(system: str, passages: Sequence[Source]) -> str:
     return "\n\n".join(part for part in (system, context_block(list(passages))) if part)
 
 
@@ -65,7 +64,7 @@ def fit_turns(
     budget: int,
     image_tokens: int,
     count_tokens: Callable[[str], int],
-    passages: Sequence[Passage] = (),
+    passages: Sequence[Source] = (),
 ) -> tuple[list[Turn], int, int, int]:
     """Fit the prompt: drop the oldest turns, then the weakest passages, never the question.
 
@@ -126,7 +125,7 @@ def prompt_plan(
     *,
     turns: list[Turn],
     system: str,
-    passages: Sequence[Passage],
+    passages: Sequence[Source],
     context_size: int,
     max_answer_tokens: int,
     image_tokens: int,

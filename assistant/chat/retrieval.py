@@ -1,7 +1,9 @@
-"""Finding the passages of a member's documents that an answer should be written from.
+"""Finding the passages of a member's documents and voice notes that an answer should be written from.
 
 The llm worker calls `answer_passages` before generation; the conversation's documents scope says
-which documents are searched (all the owner's ready documents, the selected ones, or none).
+which documents are searched (all the owner's ready documents, the selected ones, or none). Voice
+notes are a second source (assistant.voice.search), searched when the scope is all: both kinds are
+scored 0..1 the same way, so they are merged by score.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from typing import Any
 from django.conf import settings
 
 from assistant.documents.search import Passage, documents_search
-from assistant.models import Conversation, Document
+from assistant.models import Conversation, Document, VoiceNote
+from assistant.voice.search import VoiceHit, voice_search
+
+Source = Passage | VoiceHit
 
 NOT_FOUND = "I didn't find this in your documents."
 
@@ -22,7 +27,7 @@ class Retrieval:
     """What a search of the conversation's documents found, and what was searched."""
 
     scope_label: str  # e.g. "all your documents (3)" or "the selected documents: Manual.pdf"
-    passages: list[Passage]
+    passages: list[Source]
 
     @property
     def not_found_text(self) -> str:
@@ -40,33 +45,49 @@ def scope_document_ids(conversation: Conversation) -> list[int] | None:
     return ids or None
 
 
-def _scope_label(conversation: Conversation, document_ids: list[int]) -> str:
+def scope_voice_notes(conversation: Conversation) -> int:
+    """How many transcribed voice notes an answer may use: all of them when the scope is all, else none."""
+    if conversation.documents_scope != Conversation.DocumentsScope.ALL:
+        return 0
+    return VoiceNote.objects.owned_by(conversation.owner_id).searchable().count()
+
+
+def _scope_label(conversation: Conversation, document_ids: list[int], notes: int = 0) -> str:
     if conversation.documents_scope == Conversation.DocumentsScope.SELECTED:
         names = list(Document.objects.filter(pk__in=document_ids).order_by("name").values_list("name", flat=True))
         return f"the selected documents: {', '.join(names)}"
     count = len(document_ids)
-    return f"all your documents ({count})" if count != 1 else "your one document"
+    label = f"all your documents ({count})" if count != 1 else "your one document"
+    if not notes:
+        return label
+    voice = f"voice notes ({notes})" if notes != 1 else "one voice note"
+    return f"{label} and {voice}" if count else f"your {voice}"
 
 
 def answer_passages(*, conversation: Conversation, question: str) -> Retrieval | None:
     """Passages that clear HEARTH_RAG_MIN_SCORE, best first; None when the conversation uses no documents."""
     document_ids = scope_document_ids(conversation)
-    if document_ids is None or not question.strip():
+    notes = scope_voice_notes(conversation)
+    if (document_ids is None and not notes) or not question.strip():
         return None
-    narrowed = document_ids if conversation.documents_scope == Conversation.DocumentsScope.SELECTED else None
-    found = documents_search(
-        owner=conversation.owner, query=question, document_ids=narrowed, limit=settings.HEARTH_RAG_PASSAGES
-    )
+    limit = settings.HEARTH_RAG_PASSAGES
+    found: list[Source] = []
+    if document_ids is not None:
+        narrowed = document_ids if conversation.documents_scope == Conversation.DocumentsScope.SELECTED else None
+        found += documents_search(owner=conversation.owner, query=question, document_ids=narrowed, limit=limit)
+    if notes:
+        found += voice_search(owner=conversation.owner, query=question, limit=limit)
     kept = [passage for passage in found if passage.score >= settings.HEARTH_RAG_MIN_SCORE]
-    return Retrieval(scope_label=_scope_label(conversation, document_ids), passages=kept)
+    kept.sort(key=lambda passage: -passage.score)
+    return Retrieval(scope_label=_scope_label(conversation, document_ids or [], notes), passages=kept[:limit])
 
 
-def context_block(passages: list[Passage]) -> str:
+def context_block(passages: list[Source]) -> str:
     """The system text that hands the model its passages, numbered as the answer must cite them."""
     if not passages:
         return ""
     lines = [
-        "Answer the question using only the numbered passages from the member's documents below. "
+        "Answer the question using only the numbered passages from the member's documents and voice notes below. "
         "Cite each fact with the passage's number in square brackets, like [1]. If the passages do not "
         "contain the answer, say that the documents do not say.",
     ]
@@ -75,10 +96,12 @@ def context_block(passages: list[Passage]) -> str:
     return "\n\n".join(lines)
 
 
-def sources_payload(passages: list[Passage]) -> list[dict[str, Any]]:
+def sources_payload(passages: list[Source]) -> list[dict[str, Any]]:
     """What the answer keeps of its passages, for the Sources panel and the [n] links."""
     return [
-        {
+        {"n": n, **passage.source_payload()}
+        if isinstance(passage, VoiceHit)
+        else {
             "n": n,
             "document_id": passage.document.pk,
             "document": passage.document.name,

@@ -11,7 +11,6 @@ COMING = {
     "chat": "Talk with a model that runs on this machine, and ask about your photos.",
     "documents": "Upload PDFs, Word files and notes, then ask questions with page citations.",
     "photos": "Search your photo library by words or by a similar photo.",
-    "voice": "Record or upload voice notes; they are transcribed here and become searchable.",
     "models": "See, import and choose the models Hearth runs.",
 }
 

@@ -42,6 +42,8 @@ KINDS: tuple[JobKindSpec, ...] = (
     JobKindSpec("model_import", "Model import", "default", "assistant.llm.importing:model_import_run"),
     JobKindSpec("models_scan", "Model folder scan", "default", "assistant.llm.library:models_scan_run"),
     JobKindSpec("document_ingest", "Document indexing", "ingest", "assistant.documents.indexing:document_ingest_run"),
+    JobKindSpec("voice_transcribe", "Voice transcription", "media", "assistant.voice.jobs:voice_transcribe_run"),
+    JobKindSpec("voice_index", "Voice note indexing", "media", "assistant.voice.jobs:voice_index_run"),
 )
 
 # On one machine (`manage.py serve`) the queues share two workers: (name, queues, processes).

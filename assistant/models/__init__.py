@@ -4,6 +4,7 @@ from assistant.chat.models import Conversation, ImageAttachment, Message, Person
 from assistant.documents.models import Document, DocumentChunk, DocumentKind, DocumentStatus
 from assistant.jobs.models import Job, JobEvent, JobStatus
 from assistant.llm.models import LocalModel
+from assistant.voice.models import Segment, VoiceNote, VoiceNoteStatus
 
 __all__ = [
     "Conversation",
@@ -18,4 +19,7 @@ __all__ = [
     "LocalModel",
     "Message",
     "Persona",
+    "Segment",
+    "VoiceNote",
+    "VoiceNoteStatus",
 ]

@@ -152,6 +152,12 @@
 
   // Where a source opens: its document, at its page. Built from numbers only, never from model text.
   function sourceHref(source) {
+    if (source.kind === "voice") {
+      var note = Number(source.note_id);
+      var second = Math.floor(Number(source.start));
+      if (!(note > 0) || note % 1 || !(second >= 0)) return "";
+      return "/voice/" + note + "/?t=" + second;
+    }
     var id = Number(source.document_id);
     var page = Number(source.page);
     if (!(id > 0) || !(page > 0) || id % 1 || page % 1) return "";
@@ -201,6 +207,9 @@
 
   function sourceLabel(source) {
     var percent = Math.round((Number(source.score) || 0) * 100);
+    if (source.kind === "voice") {
+      return "[" + Number(source.n) + "] " + String(source.note || "") + ", " + String(source.time_label || "") + " — " + percent + "%";
+    }
     var where = (source.page_label || "page") + " " + Number(source.page);
     return "[" + Number(source.n) + "] " + String(source.document || "") + ", " + where + " — " + percent + "%";
   }
@@ -228,7 +237,10 @@
       var link = doc.createElement("a");
       link.className = "msg__source-link";
       link.href = href;
-      link.textContent = "Open " + (source.page_label || "page") + " " + Number(source.page);
+      link.textContent =
+        source.kind === "voice"
+          ? "Play from " + String(source.time_label || "")
+          : "Open " + (source.page_label || "page") + " " + Number(source.page);
       details.appendChild(summary);
       details.appendChild(passage);
       details.appendChild(link);

@@ -1,0 +1,1 @@
+"""Voice notes: audio intake, local Whisper transcription, and the notes members keep."""
