@@ -341,6 +341,14 @@ HEARTH_RAG_PASSAGES = env_int("HEARTH_RAG_PASSAGES", 4, minimum=1)
 # 0.6 sits between: a passage must be near the top by meaning *and* share a word with the question.
 HEARTH_RAG_MIN_SCORE = env_float("HEARTH_RAG_MIN_SCORE", 0.6, minimum=0.0)
 
+# --- Photos ------------------------------------------------------------------------------------
+# Photo uploads larger than this are refused (a phone's photo is 2-8 MB, a camera's RAW-sized JPEG 30).
+HEARTH_PHOTO_MAX_BYTES = env_int("HEARTH_PHOTO_MAX_MB", 100, minimum=1) * 1024**2
+# Photos with more pixels than this are refused (a 100-megapixel photo decodes to 300 MB of memory).
+HEARTH_PHOTO_MAX_PIXELS = env_int("HEARTH_PHOTO_MAX_MEGAPIXELS", 100, minimum=1) * 1_000_000
+# Photos thumbnailed and embedded by CLIP at once (CPU threads: HEARTH_EMBED_THREADS).
+HEARTH_PHOTO_BATCH_SIZE = env_int("HEARTH_PHOTO_BATCH_SIZE", 16, minimum=1)
+
 LOG_LEVEL = env_choice("HEARTH_LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 
 LOGGING = {

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("assistant.chat.urls")),
     path("", include("assistant.documents.urls")),
     path("", include("assistant.llm.urls")),
+    path("", include("assistant.photos.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -42,6 +42,8 @@ KINDS: tuple[JobKindSpec, ...] = (
     JobKindSpec("model_import", "Model import", "default", "assistant.llm.importing:model_import_run"),
     JobKindSpec("models_scan", "Model folder scan", "default", "assistant.llm.library:models_scan_run"),
     JobKindSpec("document_ingest", "Document indexing", "ingest", "assistant.documents.indexing:document_ingest_run"),
+    JobKindSpec("photo_index", "Photo indexing", "media", "assistant.photos.indexing:photo_index_run"),
+    JobKindSpec("clip_check", "Photo search model check", "media", "assistant.photos.indexing:clip_check_run"),
 )
 
 # On one machine (`manage.py serve`) the queues share two workers: (name, queues, processes).

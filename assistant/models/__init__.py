@@ -4,8 +4,11 @@ from assistant.chat.models import Conversation, ImageAttachment, Message, Person
 from assistant.documents.models import Document, DocumentChunk, DocumentKind, DocumentStatus
 from assistant.jobs.models import Job, JobEvent, JobStatus
 from assistant.llm.models import LocalModel
+from assistant.photos.models import ClipModel, ClipStatus, Photo
 
 __all__ = [
+    "ClipModel",
+    "ClipStatus",
     "Conversation",
     "Document",
     "DocumentChunk",
@@ -18,4 +21,5 @@ __all__ = [
     "LocalModel",
     "Message",
     "Persona",
+    "Photo",
 ]

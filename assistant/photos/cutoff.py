@@ -4,9 +4,9 @@ CLIP's similarities live on different scales: a photo against words scores 0.2 t
 model, a photo against a photo 0.5 to 1.0, and each model and each query shifts both (which is why
 one fixed threshold fails: immich#5996). So the cutoff is relative to two things this query produced:
 
-- the background: how this query scores against the library as a whole (the mean and spread of its
-  similarity to a sample of the member's photos; without a sample, the median and spread of the hits
-  themselves). A hit that does not stand out from the background by `spread` deviations is noise;
+- the background: how this query scores against the library as a whole (the median and spread of
+  its similarity to a sample of the member's photos, or without a sample, of the hits themselves).
+  A hit that does not stand out from the background by `spread` deviations is noise;
 - the best hit: a hit must keep at least `relative` of the best hit's lead over the background.
 
 If even the best hit does not stand out, nothing is relevant and nothing is kept. Pure, no I/O.
@@ -52,7 +52,7 @@ def cutoff_find(
     *,
     scores: Sequence[float],
     background: Background | None = None,
-    spread: float = 2.0,
+    spread: float = 1.5,
     relative: float = 0.5,
 ) -> Cutoff:
     """Cut the hits `scores` (similarities, best first) where they stop standing out.

@@ -9,9 +9,7 @@ import pytest
 
 from assistant.photos.clip import ClipSpec, ClipUnavailable, ImageEmbedder, TextEmbedder, clip_load, clip_loaded
 from tests.support import photos
-from tests.support.tiny_clip import TINY_ARCHITECTURE, TINY_CONFIG, clip_checkpoint_write, tiny_clip
-
-__all__ = ["tiny_clip"]
+from tests.support.tiny_clip import TINY_ARCHITECTURE, TINY_CONFIG, clip_checkpoint_write
 
 
 @pytest.fixture

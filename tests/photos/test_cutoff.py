@@ -46,8 +46,8 @@ def test_a_flat_threshold_would_fail_where_the_cutoff_does_not() -> None:
 def test_a_query_that_matches_nothing_keeps_nothing() -> None:
     background = Background(mean=0.2, deviation=0.03)
     scores = ranked(noise(50, mean=0.2, deviation=0.03))
-    scores = [min(score, 0.2 + 1.5 * 0.03) for score in scores]
-    assert cutoff_find(scores=scores, background=background) == Cutoff(keep=0, threshold=pytest.approx(0.26))
+    scores = [min(score, 0.2 + 1.2 * 0.03) for score in scores]
+    assert cutoff_find(scores=scores, background=background) == Cutoff(keep=0, threshold=pytest.approx(0.245))
 
 
 def test_hits_must_keep_half_the_best_lead() -> None:

@@ -108,3 +108,12 @@ PDF_RENAMED = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 
 
 def png_chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def texture(number: int, *, size: tuple[int, int] = (640, 480)) -> Image.Image:
+    """A photo of nothing in particular (seeded colour noise): to any subject, every texture looks about
+    equally unlike it, as most of a real library looks to one search."""
+    import numpy as np
+
+    rng = np.random.default_rng(number)
+    return Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))

@@ -18,7 +18,8 @@ import pytest
 TINY_ARCHITECTURE = "hearth-tiny-clip"
 TINY_CONFIG = {
     "embed_dim": 32,
-    "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "patch_size": 8},
+    # Average pooling over the patches: with random weights, the class token alone makes every photo look alike.
+    "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "patch_size": 8, "pool_type": "avg"},
     "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
 }
 # The size of ViT-B-32 (about 150 million parameters) under another name, for the benchmark.
