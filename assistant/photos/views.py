@@ -6,6 +6,7 @@ Accept: application/json and get JSON; plain form posts get a message and the Ph
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 from django.conf import settings
@@ -120,7 +121,10 @@ def photo_file(request: MemberRequest, photo_id: int, kind: str) -> FileResponse
         path = files.preview if photo.has_preview else files.original
     if not path.is_file():
         raise Http404
-    response = FileResponse(path.open("rb"), as_attachment=kind == "original", filename=photo.name)
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    response = FileResponse(
+        path.open("rb"), as_attachment=kind == "original", filename=photo.name, content_type=content_type
+    )
     response["Cache-Control"] = "private, max-age=31536000, immutable"
     return response
 
