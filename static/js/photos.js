@@ -32,6 +32,7 @@ function plural(count, word) {
 
 const page = doc.querySelector("[data-photos-page]");
 const gallery = page && page.querySelector("[data-gallery]");
+const pushed = new Map(); // photo id -> its latest pushed state
 
 function monthSection(month) {
   return gallery.querySelector(`.photo-month[data-month="${CSS.escape(month)}"]`);
@@ -67,6 +68,7 @@ function addTile(html, payload) {
   section.querySelector("h2").textContent = section.getAttribute("aria-label");
   section.querySelector("ul").appendChild(tile);
   addSections(shell);
+  if (pushed.has(Number(payload.id))) refresh(pushed.get(Number(payload.id)));
 }
 
 function loadMore(button) {
@@ -94,27 +96,33 @@ if (gallery) {
   if (Hearth) {
     Hearth.on("photos", (message) => {
       for (const photo of (message && message.photos) || []) {
-        const tile = gallery.querySelector(`.photo-tile[data-photo-id="${Number(photo.id)}"]`);
-        if (!tile || (!photo.ready && !photo.error)) continue;
-        const link = tile.querySelector("[data-open-photo]");
-        tile.classList.remove("photo-tile--pending");
-        if (photo.ready) {
-          const img = doc.createElement("img");
-          img.className = "photo-tile__img";
-          img.alt = photo.name;
-          img.width = photo.width;
-          img.height = photo.height;
-          img.src = link.getAttribute("href").replace(/view\/$/, "thumb/");
-          link.replaceChildren(img);
-        } else {
-          tile.classList.add("photo-tile--failed");
-          const note = doc.createElement("span");
-          note.className = "photo-tile__note";
-          note.textContent = photo.error;
-          link.replaceChildren(note);
-        }
+        pushed.set(Number(photo.id), photo);
+        refresh(photo);
       }
     });
+  }
+}
+
+// A thumbnail pushed before the upload's answer put its tile on the page is applied when the tile arrives.
+function refresh(photo) {
+  const tile = gallery.querySelector(`.photo-tile[data-photo-id="${Number(photo.id)}"]`);
+  if (!tile || (!photo.ready && !photo.error) || !tile.classList.contains("photo-tile--pending")) return;
+  const link = tile.querySelector("[data-open-photo]");
+  tile.classList.remove("photo-tile--pending");
+  if (photo.ready) {
+    const img = doc.createElement("img");
+    img.className = "photo-tile__img";
+    img.alt = photo.name;
+    img.width = photo.width;
+    img.height = photo.height;
+    img.src = link.getAttribute("href").replace(/view\/$/, "thumb/");
+    link.replaceChildren(img);
+  } else {
+    tile.classList.add("photo-tile--failed");
+    const note = doc.createElement("span");
+    note.className = "photo-tile__note";
+    note.textContent = photo.error;
+    link.replaceChildren(note);
   }
 }
 
