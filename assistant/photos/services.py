@@ -32,7 +32,7 @@ from assistant.jobs.models import Job, JobStatus
 from assistant.jobs.services import job_cancel, job_create
 from assistant.photos.intake import PhotoFacts, PhotoRejected, photo_inspect
 from assistant.photos.models import ClipModel, ClipStatus, Photo
-from assistant.photos.store import vectors_delete
+from assistant.photos.store import model_collections_drop, vectors_delete
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -252,9 +252,11 @@ def clip_import(*, architecture: str, checkpoint: str, created_by: Any) -> ClipM
 
 
 def clip_delete(*, model: ClipModel) -> None:
-    """Forget a CLIP model (the file stays where the household put it)."""
+    """Forget a CLIP model and its vectors (the file stays where the household put it). ConnectionError
+    (nothing removed) when Chroma is down."""
     for job in Job.objects.filter(kind=CLIP_CHECK_KIND, payload__clip_model_id=model.pk).active():
         job_cancel(job=job)
+    model_collections_drop(model_id=model.pk)
     model.delete()
 
 

@@ -125,6 +125,18 @@ def collections_drop(*, owner_id: int, keep_model_id: int | None) -> None:
                 _collections.pop(name, None)
 
 
+def model_collections_drop(*, model_id: int) -> None:
+    """Drop every member's collection of one CLIP model (when the household removes that model)."""
+    suffix = f"_m{model_id}"
+    with _answering():
+        client = chroma_client()
+        for collection in client.list_collections():
+            if collection.name.startswith(COLLECTION_PREFIX) and collection.name.endswith(suffix):
+                client.delete_collection(collection.name)
+                with _lock:
+                    _collections.pop(collection.name, None)
+
+
 def vector_get(*, owner_id: int, model_id: int, photo_id: int) -> list[float] | None:
     found = _call(owner_id, model_id, lambda c: c.get(ids=[vector_id(photo_id)], include=["embeddings"]))
     embeddings = found.get("embeddings")

@@ -204,5 +204,9 @@ def clip_model_import(request: MemberRequest) -> HttpResponse:
 @owner_required("Only the household's owner can choose the photo search model.")
 def clip_model_remove(request: MemberRequest, model_id: int) -> HttpResponse:
     model = get_object_or_404(ClipModel, pk=model_id)
-    clip_delete(model=model)
+    try:
+        clip_delete(model=model)
+    except ConnectionError:
+        note = "The vector store is not answering, so nothing was removed. Try again in a moment."
+        return json_or_redirect(request, payload={"error": note}, to="models", note=note, error=True, status=503)
     return json_or_redirect(request, payload={"deleted": model_id}, to="models", note=f"Removed {model.architecture}.")

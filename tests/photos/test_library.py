@@ -185,3 +185,15 @@ def test_the_gallery_pages_by_date_without_gaps_or_repeats(alice: Any, inline_jo
             break
     assert len(seen) == len({photo.pk for photo in seen}) == 7
     assert [p.sort_at for p in seen] == sorted((p.sort_at for p in seen), reverse=True)
+
+
+def test_removing_the_clip_model_drops_its_vectors(alice: Any, clip: ClipModel) -> None:
+    from assistant.photos.services import clip_delete
+
+    library(alice, 4)
+    assert len(vector_ids(alice, clip)) == 4
+    clip_delete(model=clip)
+    assert not Photo.objects.filter(embedded_with__isnull=False).exists()
+    from assistant.photos.store import collection_names
+
+    assert collection_names(owner_id=alice.pk) == []
