@@ -390,6 +390,14 @@ HEARTH_VOICE_THREADS = env_int("HEARTH_VOICE_THREADS", 0, minimum=0)
 # 1 is greedy decoding; 5 is Whisper's beam search: a little more accurate, about twice as slow on CPU.
 HEARTH_VOICE_BEAM_SIZE = env_int("HEARTH_VOICE_BEAM_SIZE", 1, minimum=1)
 
+# --- Photos ------------------------------------------------------------------------------------
+# Photo uploads larger than this are refused (a phone's photo is 2-8 MB, a camera's RAW-sized JPEG 30).
+HEARTH_PHOTO_MAX_BYTES = env_int("HEARTH_PHOTO_MAX_MB", 100, minimum=1) * 1024**2
+# Photos with more pixels than this are refused (a 100-megapixel photo decodes to 300 MB of memory).
+HEARTH_PHOTO_MAX_PIXELS = env_int("HEARTH_PHOTO_MAX_MEGAPIXELS", 100, minimum=1) * 1_000_000
+# Photos thumbnailed and embedded by CLIP at once (CPU threads: HEARTH_EMBED_THREADS).
+HEARTH_PHOTO_BATCH_SIZE = env_int("HEARTH_PHOTO_BATCH_SIZE", 16, minimum=1)
+
 LOG_LEVEL = env_choice("HEARTH_LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 
 LOGGING = {

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("assistant.llm.urls")),
     path("", include("assistant.https.urls")),
     path("", include("assistant.voice.urls")),
+    path("", include("assistant.photos.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -4,5 +4,4 @@ from assistant.core import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("photos/", views.coming_soon, {"page": "photos"}, name="photos"),
 ]

@@ -37,6 +37,7 @@ from assistant.llm.importing import (
 from assistant.llm.library import local_model_delete, models_dir, models_scan_start
 from assistant.llm.pairing import ModelRefused, local_model_pair, local_model_set_default
 from assistant.models import Job, LocalModel
+from assistant.photos.services import clip_section
 
 # Room for the multipart boundaries and the CSRF field around the file itself.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -91,6 +92,7 @@ def models_page(request: HttpRequest) -> HttpResponse:
             "upload_max_bytes": settings.HEARTH_MODEL_UPLOAD_MAX_BYTES,
             "upload_max": upload_limit_label(),
             "active_jobs": [job_payload(job) for job in active] if is_owner else [],
+            **clip_section(),
         },
     )
 

@@ -4,9 +4,12 @@ from assistant.chat.models import Conversation, ImageAttachment, Message, Person
 from assistant.documents.models import Document, DocumentChunk, DocumentKind, DocumentStatus
 from assistant.jobs.models import Job, JobEvent, JobStatus
 from assistant.llm.models import LocalModel
+from assistant.photos.models import ClipModel, ClipStatus, Photo
 from assistant.voice.models import Segment, VoiceNote, VoiceNoteStatus
 
 __all__ = [
+    "ClipModel",
+    "ClipStatus",
     "Conversation",
     "Document",
     "DocumentChunk",
@@ -19,6 +22,7 @@ __all__ = [
     "LocalModel",
     "Message",
     "Persona",
+    "Photo",
     "Segment",
     "VoiceNote",
     "VoiceNoteStatus",

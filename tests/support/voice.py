@@ -15,7 +15,6 @@ def audio_upload(path: Path, *, name: str | None = None, content_type: str = "au
 def note_transcribed(*, owner: Any, path: Path, title: str = "Kitchen note", model: str = "tiny.en") -> Any:
     """Upload `path` for `owner` and run its transcription job here, as a worker would; the note, refreshed."""
     from assistant.jobs.runner import job_execute
-
     from assistant.voice.services import voice_upload
 
     note = voice_upload(owner=owner, upload=audio_upload(path), title=title, model=model, language="en")
@@ -27,7 +26,6 @@ def note_transcribed(*, owner: Any, path: Path, title: str = "Kitchen note", mod
 def voice_collections_drop() -> None:
     """Remove every member's voice collection, so ids repeating between tests never meet old vectors."""
     from assistant.core.vectors import chroma_client
-
     from assistant.voice import index
 
     client = chroma_client()
