@@ -97,6 +97,7 @@ test: install
 bench: install
 	$(BIN)/python -m bench.chat_stream
 	$(BIN)/python -m bench.documents
+	$(BIN)/python -m bench.documents_eval
 
 # Removes the venv and caches; never the data folder.
 clean:
