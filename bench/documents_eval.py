@@ -55,6 +55,7 @@ class Options:
     baselines: bool
     as_json: bool
     keep: bool
+    dump: Path | None = None
 
 
 def parse_options(argv: list[str] | None) -> Options:
@@ -63,8 +64,9 @@ def parse_options(argv: list[str] | None) -> Options:
     parser.add_argument("--no-baselines", dest="baselines", action="store_false", help="skip BM25 and dense baselines")
     parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON instead of the tables")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    parser.add_argument("--dump", type=Path, help="write both rankings of every question here (for tuning)")
     args = parser.parse_args(argv)
-    return Options(args.compare, args.baselines, args.as_json, args.keep)
+    return Options(args.compare, args.baselines, args.as_json, args.keep, args.dump)
 
 
 def _hearth(name: str) -> Any:
@@ -87,7 +89,8 @@ def _hearth(name: str) -> Any:
 
 
 def library() -> list[Path]:
-    return sorted(path for path in LIBRARY.iterdir() if path.suffix in (".pdf", ".docx", ".html", ".md", ".txt"))
+    suffixes = (".pdf", ".docx", ".html", ".md", ".txt")
+    return sorted(p for p in LIBRARY.iterdir() if p.suffix in suffixes and p.name != "PROVENANCE.md")
 
 
 def ingest_library(owner: Any) -> dict[str, Any]:
@@ -116,6 +119,8 @@ def ingest_library(owner: Any) -> dict[str, Any]:
 
 def hearth_outcomes(owner: Any, questions: list[dict[str, Any]]) -> tuple[list[Outcome], list[float]]:
     """Each question through documents_search(limit=10); the top passage's score decides "not found"."""
+    from django.conf import settings
+
     documents_search = _hearth("documents_search")
     outcomes, latencies = [], []
     for question in questions:
@@ -128,9 +133,46 @@ def hearth_outcomes(owner: Any, questions: list[dict[str, Any]]) -> tuple[list[O
                 rank = position
             if document_rank is None and passage.document.name == question.get("document"):
                 document_rank = position
-        top = float(found[0].score) if found else None
+        # "Not found" as the chat decides it: no passage among those an answer uses clears the threshold.
+        top = max((float(p.score) for p in found[: settings.HEARTH_RAG_PASSAGES]), default=None)
         outcomes.append(Outcome(question["id"], bool(question["answerable"]), rank, top, document_rank))
     return outcomes, latencies
+
+
+def rankings_dump(owner: Any, questions: list[dict[str, Any]], target: Path) -> None:
+    """Both rankings (30 deep) of every question, with what fusion and the relevance score are tuned on."""
+    from assistant.documents.pipeline.relevance import term_coverage
+    from assistant.documents.pipeline.store import vectors_similarity
+    from assistant.documents.search import search_rankings
+    from assistant.models import DocumentChunk
+
+    dumped = []
+    for question in questions:
+        found = search_rankings(owner=owner, query=question["question"], pool=30)
+        assert found is not None
+        semantic = [(hit.document_id, hit.chunk_number) for hit in found.semantic]
+        similarity = {(hit.document_id, hit.chunk_number): hit.similarity for hit in found.semantic}
+        missing = [key for key in found.keyword if key not in similarity]
+        similarity |= vectors_similarity(owner_id=owner.pk, embedding=found.vector, keys=missing)
+        candidates = {}
+        for key in set(semantic) | set(found.keyword):
+            row = DocumentChunk.objects.select_related("document").get(document_id=key[0], number=key[1])
+            candidates[f"{key[0]}:{key[1]}"] = {
+                "answers": answers(question, row.document.name, row.page, row.text),
+                "document": row.document.name,
+                "similarity": similarity.get(key, 0.0),
+                "coverage": term_coverage(found.terms, f"{row.context}\n{row.text}"),
+            }
+        dumped.append(
+            {
+                "id": question["id"],
+                "answerable": question["answerable"],
+                "semantic": [f"{d}:{n}" for d, n in semantic],
+                "keyword": [f"{d}:{n}" for d, n in found.keyword],
+                "candidates": candidates,
+            }
+        )
+    target.write_text(json.dumps(dumped))
 
 
 def baselines(questions: list[dict[str, Any]]) -> dict[str, list[Outcome]]:
@@ -170,6 +212,8 @@ def evaluate(options: Options) -> dict[str, Any]:
             ingestion = ingest_library(owner)
             say(f"indexed in {ingestion['seconds']} s; asking {len(questions)} questions")
             outcomes, latencies = hearth_outcomes(owner, questions)
+            if options.dump:
+                rankings_dump(owner, questions, options.dump)
             extra = baselines(questions) if options.baselines else {}
             threshold = float(settings.HEARTH_RAG_MIN_SCORE)
     finally:
@@ -260,10 +304,9 @@ def report(results: list[tuple[str, dict[str, Any]]]) -> str:
 
 
 def run(options: Options) -> str:
-    results = []
+    results = [("this tree", evaluate(options))]
     if options.compare:
-        results.append((options.compare, evaluate_ref(options.compare)))
-    results.append(("this tree", evaluate(options)))
+        results.insert(0, (options.compare, evaluate_ref(options.compare)))
     if options.as_json:
         return json.dumps(results[-1][1] if not options.compare else dict(results), indent=1)
     return report(results)

@@ -202,7 +202,8 @@
   function sourceLabel(source) {
     var percent = Math.round((Number(source.score) || 0) * 100);
     var where = (source.page_label || "page") + " " + Number(source.page);
-    return "[" + Number(source.n) + "] " + String(source.document || "") + ", " + where + " — " + percent + "%";
+    // The score is the passage's relevance: how likely it answers the question (not its rank).
+    return "[" + Number(source.n) + "] " + String(source.document || "") + ", " + where + " — relevance " + percent + "%";
   }
 
   function renderSources(entry) {

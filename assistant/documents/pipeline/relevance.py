@@ -30,9 +30,10 @@ def stem(word: str) -> str:
     """A crude English stem, enough to match "tyres" with "tyre" and "compressed" with "compress"."""
     word = word.lower()
     for suffix in _SUFFIXES:
-        if len(word) - len(suffix) >= 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+        if len(word) - len(suffix) >= 3 and word.endswith(suffix) and not (suffix == "s" and word.endswith("ss")):
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
 def stems(text: str) -> set[str]:
