@@ -21,7 +21,8 @@ LIBRARY = Path(__file__).resolve().parents[2] / "bench" / "data" / "docs"
 
 def test_running_headers_and_footers_are_dropped_whatever_their_page_number() -> None:
     words = ["archives", "members", "options", "examples", "bugs"]
-    pages = [["TAR(1) GNU TAR Manual TAR(1)", f"About {word}.", f"TAR July 13, 2020 {n}"] for n, word in enumerate(words)]
+    header = "TAR(1) GNU TAR Manual TAR(1)"
+    pages = [[header, f"About {word}.", f"TAR July 13, 2020 {n}"] for n, word in enumerate(words)]
     assert running_lines_strip(pages) == [[f"About {word}."] for word in words]
     # Two pages are too few to tell a running header from a repeated line.
     assert running_lines_strip(pages[:2]) == pages[:2]
@@ -52,7 +53,8 @@ def test_a_real_man_page_pdf_reads_without_its_running_header() -> None:
     text = "\n".join(block.text for page in pages for block in page.blocks)
     assert len(pages) == 17
     assert "GNU TAR Manual" not in text
-    assert "archive" in text and "archi ve" not in text
+    assert "archive" in text
+    assert "archi ve" not in text
     entry = next(block for page in pages for block in page.blocks if block.text.startswith("--exclude=PATTERN"))
     assert "Exclude files matching PATTERN" in entry.text
 
@@ -76,12 +78,14 @@ def test_the_context_header_names_the_document_and_section() -> None:
 
 
 def test_relevance_rises_with_meaning_and_coverage_and_stays_low_for_unrelated_passages() -> None:
-    assert stem("tyres") == stem("tyre") and stem("compressed") == stem("compress")
+    assert stem("tyres") == stem("tyre")
+    assert stem("compressed") == stem("compress")
     assert term_coverage(["compress", "logs"], "Old log files are compressed.") == 1.0
     assert term_coverage(["wireguard", "tunnel"], "Old log files are compressed.") == 0.0
     unrelated, related = relevance(0.2, 0.0), relevance(0.7, 1.0)
     assert 0.0 < unrelated < 0.1 < 0.9 < related < 1.0
-    assert relevance(0.5, 0.5) < relevance(0.6, 0.5) and relevance(0.5, 0.5) < relevance(0.5, 0.8)
+    assert relevance(0.5, 0.5) < relevance(0.6, 0.5)
+    assert relevance(0.5, 0.5) < relevance(0.5, 0.8)
 
 
 def _document(owner: Any, name: str, *, version: str, context: str = "", text: str = "x") -> Document:
@@ -89,7 +93,9 @@ def _document(owner: Any, name: str, *, version: str, context: str = "", text: s
         owner=owner, name=name, file=f"users/{owner.pk}/documents/{name}", kind=DocumentKind.TEXT, size_bytes=1,
         sha256=name.ljust(64, "0"), status=DocumentStatus.READY, chunk_count=1, index_version=version,
     )  # fmt: skip
-    DocumentChunk.objects.create(document=document, number=0, page=1, start=0, end=len(text), text=text, context=context)
+    DocumentChunk.objects.create(
+        document=document, number=0, page=1, start=0, end=len(text), text=text, context=context
+    )
     return document
 
 
@@ -107,7 +113,9 @@ def test_documents_indexed_with_another_model_are_queued_again_once(alice: Any, 
     assert documents_stale() == [old]
     assert documents_reindex_stale() == 1
     old.refresh_from_db()
-    assert old.status == DocumentStatus.QUEUED and Job.objects.filter(pk=old.job_id, kind="document_ingest").exists()
+    assert old.status == DocumentStatus.QUEUED
+    assert Job.objects.filter(pk=old.job_id, kind="document_ingest").exists()
     assert documents_reindex_stale() == 0  # not stale any more while it waits: nothing twice
     current.refresh_from_db()
-    assert current.status == DocumentStatus.READY and current.job_id is None
+    assert current.status == DocumentStatus.READY
+    assert current.job_id is None
