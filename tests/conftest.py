@@ -174,3 +174,5 @@ def tiny_models() -> dict[str, Path]:
     )
     paths["projector"] = tiny_mmproj_write(path=folder / "tiny-mmproj.gguf")
     return paths
+
+

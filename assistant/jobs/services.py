@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 # The one Celery task every job runs through (assistant.jobs.tasks.run_job).
 RUN_JOB_TASK = "hearth.run_job"
 
-
 class JobLost(Exception):
     """This worker's claim on the job is gone: it was cancelled, finished or taken over."""
 

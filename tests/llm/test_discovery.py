@@ -160,3 +160,5 @@ def test_an_existing_default_is_kept_and_the_package_model_is_not_forced_over_it
     local_models_scan()
 
     assert list(LocalModel.objects.filter(is_default=True)) == [chosen]
+
+

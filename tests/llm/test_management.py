@@ -134,3 +134,5 @@ def test_the_packaged_model_cannot_be_deleted(olivia: Any) -> None:
     assert "ships with Hearth and can't be deleted" in html.unescape(response.content.decode())
     assert LocalModel.objects.filter(pk=smol.pk).exists()
     assert smollm2_gguf_path().exists()
+
+

@@ -140,3 +140,4 @@ def chat_model_add(path: Path, *, default: bool = True, projector: Path | None =
 
     paired = row(projector, role=LocalModel.Role.PROJECTOR) if projector else None
     return row(path, is_default=default, projector=paired)
+
