@@ -47,6 +47,7 @@ from bench.documents_eval_metrics import (
 DATA = Path(__file__).resolve().parent / "data"
 LIBRARY = DATA / "docs"
 QUESTIONS = DATA / "documents_eval.json"
+QUICK_CHARS = 30_000  # --quick: a document with more text than this is left out, with its questions
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Options:
     as_json: bool
     keep: bool
     dump: Path | None = None
+    quick: bool = False
+    only: tuple[str, ...] = ()
 
 
 def parse_options(argv: list[str] | None) -> Options:
@@ -65,8 +68,15 @@ def parse_options(argv: list[str] | None) -> Options:
     parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON instead of the tables")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
     parser.add_argument("--dump", type=Path, help="write both rankings of every question here (for tuning)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"only documents of at most {QUICK_CHARS:,} characters, and their questions",
+    )
+    parser.add_argument("--only", default="", help=argparse.SUPPRESS)  # file names, comma-separated (--compare)
     args = parser.parse_args(argv)
-    return Options(args.compare, args.baselines, args.as_json, args.keep, args.dump)
+    only = tuple(name for name in args.only.split(",") if name)
+    return Options(args.compare, args.baselines, args.as_json, args.keep, args.dump, args.quick, only)
 
 
 def _hearth(name: str) -> Any:
@@ -88,19 +98,35 @@ def _hearth(name: str) -> Any:
     raise BenchError(f"cannot find {name} in this tree")
 
 
-def library() -> list[Path]:
+def library(*, quick: bool = False, only: tuple[str, ...] = ()) -> list[Path]:
     suffixes = (".pdf", ".docx", ".html", ".md", ".txt")
-    return sorted(p for p in LIBRARY.iterdir() if p.suffix in suffixes and p.name != "PROVENANCE.md")
+    paths = sorted(p for p in LIBRARY.iterdir() if p.suffix in suffixes and p.name != "PROVENANCE.md")
+    if only:
+        return [path for path in paths if path.name in only]
+    return [path for path in paths if _text_chars(path) <= QUICK_CHARS] if quick else paths
 
 
-def ingest_library(owner: Any) -> dict[str, Any]:
+def _text_chars(path: Path) -> int:
+    pages_extract, kind_detect, page_text = (_hearth(name) for name in ("pages_extract", "kind_detect", "page_text"))
+    pages = pages_extract(path, kind=kind_detect(path, name=path.name), name=path.name)
+    return sum(len(page_text(page)) for page in pages)
+
+
+def questions_for(paths: list[Path]) -> list[dict[str, Any]]:
+    """The evaluation's questions about these documents, and every unanswerable one."""
+    names = {path.name for path in paths}
+    questions: list[dict[str, Any]] = json.loads(QUESTIONS.read_text())["questions"]
+    return [q for q in questions if not q["answerable"] or q["document"] in names]
+
+
+def ingest_library(owner: Any, paths: list[Path]) -> dict[str, Any]:
     """Upload and index every document; the timings and counts."""
     from assistant.models import Document, DocumentStatus
     from tests.support.documents import upload
 
     document_upload, job_execute = _hearth("document_upload"), _hearth("job_execute")
     started = time.perf_counter()
-    for path in library():
+    for path in paths:
         document = document_upload(owner=owner, upload=upload(path.name, path.read_bytes()))
         job_execute(job_id=document.job_id, worker="bench")
         document.refresh_from_db()
@@ -175,12 +201,12 @@ def rankings_dump(owner: Any, questions: list[dict[str, Any]], target: Path) -> 
     target.write_text(json.dumps(dumped))
 
 
-def baselines(questions: list[dict[str, Any]]) -> dict[str, list[Outcome]]:
+def baselines(questions: list[dict[str, Any]], paths: list[Path]) -> dict[str, list[Outcome]]:
     pages_extract, kind_detect, page_text, embedder = (
         _hearth(name) for name in ("pages_extract", "kind_detect", "page_text", "embedder")
     )
     chunks = []
-    for path in library():
+    for path in paths:
         pages = pages_extract(path, kind=kind_detect(path, name=path.name), name=path.name)
         chunks.extend(simple_chunks(path.name, [(page.number, page_text(page)) for page in pages]))
     say(f"baselines over {len(chunks)} simple chunks")
@@ -199,7 +225,6 @@ def evaluate(options: Options) -> dict[str, Any]:
     """This tree's pipeline (and the baselines) on the library, in a data folder of its own."""
     from bench.documents import chroma_running, django_setup, user_create
 
-    questions = json.loads(QUESTIONS.read_text())["questions"]
     data_dir = Path(tempfile.mkdtemp(prefix="hearth-bench-eval-"))
     load = os.getloadavg()
     try:
@@ -208,13 +233,15 @@ def evaluate(options: Options) -> dict[str, Any]:
             from django.conf import settings
 
             owner = user_create("eval")
-            say(f"indexing {len(library())} documents")
-            ingestion = ingest_library(owner)
+            paths = library(quick=options.quick, only=options.only)
+            questions = questions_for(paths)
+            say(f"indexing {len(paths)} documents")
+            ingestion = ingest_library(owner, paths)
             say(f"indexed in {ingestion['seconds']} s; asking {len(questions)} questions")
             outcomes, latencies = hearth_outcomes(owner, questions)
             if options.dump:
                 rankings_dump(owner, questions, options.dump)
-            extra = baselines(questions) if options.baselines else {}
+            extra = baselines(questions, paths) if options.baselines else {}
             threshold = float(settings.HEARTH_RAG_MIN_SCORE)
     finally:
         if not options.keep:
@@ -229,7 +256,7 @@ def evaluate(options: Options) -> dict[str, Any]:
     }
 
 
-def evaluate_ref(ref: str) -> dict[str, Any]:
+def evaluate_ref(ref: str, *, only: list[str]) -> dict[str, Any]:
     """The same evaluation on another commit: its files in a temporary folder, this scorer copied in."""
     root = Path(__file__).resolve().parent.parent
     folder = Path(tempfile.mkdtemp(prefix="hearth-eval-ref-"))
@@ -241,7 +268,14 @@ def evaluate_ref(ref: str) -> dict[str, Any]:
         shutil.copytree(DATA, folder / "bench" / "data", dirs_exist_ok=True)
         say(f"evaluating {ref} in {folder}")
         done = subprocess.run(
-            [sys.executable, "-m", "bench.documents_eval", "--json", "--no-baselines"],
+            [
+                sys.executable,
+                "-m",
+                "bench.documents_eval",
+                "--json",
+                "--no-baselines",
+                *(["--only", ",".join(only)] if only else []),
+            ],
             cwd=folder,
             stdout=subprocess.PIPE,
             check=False,
@@ -306,7 +340,8 @@ def report(results: list[tuple[str, dict[str, Any]]]) -> str:
 def run(options: Options) -> str:
     results = [("this tree", evaluate(options))]
     if options.compare:
-        results.insert(0, (options.compare, evaluate_ref(options.compare)))
+        only = [path.name for path in library(quick=True)] if options.quick else []
+        results.insert(0, (options.compare, evaluate_ref(options.compare, only=only)))
     if options.as_json:
         return json.dumps(results[-1][1] if not options.compare else dict(results), indent=1)
     return report(results)

@@ -121,8 +121,8 @@ def _packed(text: str, spans: Sequence[tuple[int, int]], *, size: int, overlap: 
     """Whole blocks packed into passages of at most `size` characters; a longer block is cut into windows."""
     current: tuple[int, int] | None = None
     for start, end in spans:
-        if current is not None and end - current[0] <= size:
-            current = (current[0], end)
+        if current is not None and (end - current[0] <= size or current[1] - current[0] < size // 4):
+            current = (current[0], end)  # it fits; or what came before is too short to stand alone
             continue
         if current is not None:
             yield from _windows(text, *current, size=size, overlap=overlap)
