@@ -47,6 +47,7 @@ from bench.documents_eval_metrics import (
 DATA = Path(__file__).resolve().parent / "data"
 LIBRARY = DATA / "docs"
 QUESTIONS = DATA / "documents_eval.json"
+TMP_ROOT = tempfile.gettempdir()  # before Django's settings point TMPDIR into a data folder of their own
 QUICK_CHARS = 30_000  # --quick: a document with more text than this is left out, with its questions
 
 
@@ -259,7 +260,7 @@ def evaluate(options: Options) -> dict[str, Any]:
 def evaluate_ref(ref: str, *, only: list[str]) -> dict[str, Any]:
     """The same evaluation on another commit: its files in a temporary folder, this scorer copied in."""
     root = Path(__file__).resolve().parent.parent
-    folder = Path(tempfile.mkdtemp(prefix="hearth-eval-ref-"))
+    folder = Path(tempfile.mkdtemp(prefix="hearth-eval-ref-", dir=TMP_ROOT))
     try:
         archive = subprocess.run(["git", "-C", str(root), "archive", ref], check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)

@@ -24,8 +24,10 @@ from assistant.documents.pipeline.store import VectorHit, vectors_query, vectors
 from assistant.models import Document, DocumentChunk
 
 # Weighted reciprocal-rank fusion of the semantic and the keyword ranking, chosen on the evaluation set.
-RRF_K = 60
-WEIGHT_SEMANTIC = 1.0
+# On the --quick set: k 5 and 1.5 for meaning gave recall@5 0.74 and MRR@10 0.50, against 0.70 and 0.46
+# for the usual k 60 with equal weights (meaning alone 0.70 / 0.46, words alone 0.56 / 0.35).
+RRF_K = 5
+WEIGHT_SEMANTIC = 1.5
 WEIGHT_KEYWORD = 1.0
 MAX_QUERY_TERMS = 12
 MAX_QUERY_CHARS = 1000

@@ -28,7 +28,7 @@ class OnnxEmbedder:
 
     @classmethod
     def load(cls, model: Path, tokenizer: Path, *, threads: int) -> OnnxEmbedder:
-        import onnxruntime  # type: ignore[import-untyped]
+        import onnxruntime
         from tokenizers import Tokenizer
 
         options = onnxruntime.SessionOptions()

@@ -186,7 +186,7 @@ def _pypdf_open(path: Path, *, name: str) -> Any:
 def _pdfium_texts(path: Path, total: int, on_page: Callable[[int, int], None]) -> list[str] | None:
     """Each page's text by PDFium; None when PDFium is not installed or cannot read the file."""
     try:
-        import pypdfium2
+        import pypdfium2  # type: ignore[import-not-found, import-untyped, unused-ignore]
     except ImportError:
         return None
     try:
