@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from assistant.documents import services as service
+from assistant.documents import indexing
 from assistant.documents.pipeline import store
 from assistant.documents.pipeline.detect import DocumentRejected
 from assistant.documents.pipeline.embed import Embedder
@@ -191,7 +191,7 @@ def test_a_crash_mid_file_is_never_half_searchable_and_the_rerun_leaves_no_dupli
             raise _Crash
         real_upsert(**kwargs)
 
-    monkeypatch.setattr(service, "vectors_upsert", crash_after_two_batches)
+    monkeypatch.setattr(indexing, "vectors_upsert", crash_after_two_batches)
     with pytest.raises(_Crash):
         job_execute(job_id=document.job_id, worker="doomed")
     document.refresh_from_db()
@@ -200,7 +200,7 @@ def test_a_crash_mid_file_is_never_half_searchable_and_the_rerun_leaves_no_dupli
     assert len(vector_ids(document)) == 4  # half written…
     assert documents_search(owner=alice, query="winter clothes in the attic") == []  # …and not findable
 
-    monkeypatch.setattr(service, "vectors_upsert", real_upsert)
+    monkeypatch.setattr(indexing, "vectors_upsert", real_upsert)
     job = Job.objects.get(pk=document.job_id)
     _make_stale(job)
     job_execute(job_id=job.pk, worker="rescuer")
@@ -232,7 +232,7 @@ def test_a_chroma_outage_puts_the_document_back_in_the_queue_and_the_retry_compl
     def chroma_down(**_: Any) -> None:
         raise ConnectionError("the vector store did not answer ([Errno 111] Connection refused)")
 
-    monkeypatch.setattr(service, "vectors_upsert", chroma_down)
+    monkeypatch.setattr(indexing, "vectors_upsert", chroma_down)
     with pytest.raises(TransientJobError):  # Celery retries it with backoff
         job_execute(job_id=document.job_id, worker="inline")
     document.refresh_from_db()
@@ -241,7 +241,7 @@ def test_a_chroma_outage_puts_the_document_back_in_the_queue_and_the_retry_compl
     assert job.message.startswith("Waiting to retry: the vector store did not answer")
     assert document.effective_status == DocumentStatus.QUEUED
 
-    monkeypatch.setattr(service, "vectors_upsert", store.vectors_upsert)
+    monkeypatch.setattr(indexing, "vectors_upsert", store.vectors_upsert)
     assert run_inline(document).status == JobStatus.SUCCEEDED
     assert document.status == DocumentStatus.READY
     assert len(vector_ids(document)) == document.chunk_count == 1
@@ -274,7 +274,7 @@ def test_cancel_then_reindex(
         real_upsert(**kwargs)
         Job.objects.filter(pk=job.pk).update(cancel_requested=True)
 
-    monkeypatch.setattr(service, "vectors_upsert", cancel_after_first_batch)
+    monkeypatch.setattr(indexing, "vectors_upsert", cancel_after_first_batch)
     document = Document.objects.get(pk=waiting.pk)
     job = run_inline(document)
     assert job.status == JobStatus.CANCELLED
@@ -282,7 +282,7 @@ def test_cancel_then_reindex(
     assert not DocumentChunk.objects.filter(document=document).exists()
     assert vector_ids(document) == []
 
-    monkeypatch.setattr(service, "vectors_upsert", real_upsert)
+    monkeypatch.setattr(indexing, "vectors_upsert", real_upsert)
     new_job = document_reindex(document=document)
     assert new_job != job
     assert document.effective_status == DocumentStatus.QUEUED
