@@ -22,8 +22,12 @@ LIBRARY = Path(__file__).resolve().parents[2] / "bench" / "data" / "docs"
 def test_running_headers_and_footers_are_dropped_whatever_their_page_number() -> None:
     words = ["archives", "members", "options", "examples", "bugs"]
     header = "TAR(1) GNU TAR Manual TAR(1)"
-    pages = [[header, f"About {word}.", f"TAR July 13, 2020 {n}"] for n, word in enumerate(words)]
-    assert running_lines_strip(pages) == [[f"About {word}."] for word in words]
+    body = [[f"About {word}.", f"More on {word}.", f"Last of {word}."] for word in words]
+    pages = [[header, *lines, f"TAR July 13, 2020 {n}"] for n, lines in enumerate(body)]
+    assert running_lines_strip(pages) == body
+    # A page of a few lines is all content, even when its lines repeat from page to page.
+    short = [[f"Chapter {n}: box {n}.", f"Box {n} holds coats."] for n in range(5)]
+    assert running_lines_strip(short) == short
     # Two pages are too few to tell a running header from a repeated line.
     assert running_lines_strip(pages[:2]) == pages[:2]
 

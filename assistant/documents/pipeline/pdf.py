@@ -63,10 +63,14 @@ def running_lines_strip(pages: Sequence[list[str]]) -> list[list[str]]:
         return [list(lines) for lines in pages]
     seen: Counter[str] = Counter()
     for lines in pages:
-        seen.update({_edge_key(line) for line in lines[:EDGE_LINES] + lines[-EDGE_LINES:]})
+        if len(lines) > 2 * EDGE_LINES:  # a page this short is all content (a slide, a generated form)
+            seen.update({_edge_key(line) for line in lines[:EDGE_LINES] + lines[-EDGE_LINES:]})
     running = {key for key, count in seen.items() if count >= max(MIN_PAGES_FOR_REPEATS, REPEATED_SHARE * len(pages))}
     stripped = []
     for lines in pages:
+        if len(lines) <= 2 * EDGE_LINES:
+            stripped.append(list(lines))
+            continue
         top = 0
         while top < min(EDGE_LINES, len(lines)) and _edge_key(lines[top]) in running:
             top += 1
