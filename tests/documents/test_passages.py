@@ -118,6 +118,7 @@ def test_documents_indexed_with_another_model_are_queued_again_once(alice: Any, 
     assert documents_reindex_stale() == 1
     old.refresh_from_db()
     assert old.status == DocumentStatus.QUEUED
+    assert old.job_id is not None
     assert Job.objects.filter(pk=old.job_id, kind="document_ingest").exists()
     assert documents_reindex_stale() == 0  # not stale any more while it waits: nothing twice
     current.refresh_from_db()
