@@ -98,6 +98,8 @@ bench: install
 	$(BIN)/python -m bench.chat_stream
 	$(BIN)/python -m bench.documents
 	$(BIN)/python -m bench.voice
+	$(BIN)/python -m bench.photos
+	$(BIN)/python -m bench.documents_eval
 
 # Removes the venv and caches; never the data folder.
 clean:

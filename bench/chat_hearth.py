@@ -255,5 +255,3 @@ class HearthClient:
 
     async def close(self) -> None:
         await self.connection.close()
-
-

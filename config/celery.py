@@ -36,3 +36,22 @@ def _start_stale_job_sweeper(**_: object) -> None:
             time.sleep(settings.HEARTH_JOB_SWEEP_SECONDS)
 
     threading.Thread(target=sweep_forever, name="stale-job-sweeper", daemon=True).start()
+
+
+@worker_ready.connect
+def _reindex_stale_documents(**_: object) -> None:
+    """Documents indexed with another embedding model or passage cutting are indexed again, in the background."""
+
+    def reindex() -> None:
+        from django.db import close_old_connections
+
+        from assistant.documents.reindex import documents_reindex_stale
+
+        try:
+            documents_reindex_stale()
+        except Exception:  # the next worker start tries again
+            logging.getLogger(__name__).warning("could not queue stale documents for re-indexing", exc_info=True)
+        finally:
+            close_old_connections()
+
+    threading.Thread(target=reindex, name="documents-reindex", daemon=True).start()

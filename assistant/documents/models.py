@@ -59,6 +59,9 @@ class Document(models.Model):
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     indexed_at = models.DateTimeField(null=True, blank=True)
+    # The model and passage cutting it was indexed with (pipeline.embed.index_version); another value
+    # than today's makes the background re-index (documents.reindex) index it again.
+    index_version = models.CharField(max_length=100, blank=True, default="")
 
     objects = DocumentQuerySet.as_manager()
 
@@ -108,6 +111,8 @@ class DocumentChunk(models.Model):
     number = models.PositiveIntegerField()  # 0-based, in reading order
     page = models.PositiveIntegerField()  # 1-based page (PDF) or section
     heading = models.CharField(max_length=300, blank=True)  # the heading the passage falls under
+    # "Document title, section path": embedded and keyword-indexed with the text, never shown in it.
+    context = models.CharField(max_length=400, blank=True, default="")
     # Character offsets of the passage in its page's extracted text.
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()

@@ -1,8 +1,8 @@
 """Searching a member's voice notes by meaning (their voice collection) and by words (the database).
 
-Only READY notes of the owner are searched. The two rankings are merged by reciprocal-rank fusion and
-scored 0..1 the way document passages are (1: first by meaning and by words), so chat retrieval can
-merge both kinds by score. Each hit carries its note and second, which is what a citation needs.
+Only READY notes of the owner are searched. The two rankings are merged by reciprocal-rank fusion; each
+hit is scored 0..1 as document passages are (how likely it answers, from its cosine similarity: see
+assistant.documents.pipeline.relevance), so chat retrieval can merge both kinds by score. Each hit carries its note and second, which is what a citation needs.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from assistant.documents.pipeline.relevance import relevance
 from assistant.voice.clock import clock
 from assistant.voice.models import Segment, VoiceNote
 
@@ -149,13 +150,14 @@ def _keyword_ranking(note_ids: list[int], terms: list[str], limit: int) -> list[
     return [(note_id, number) for _, note_id, number in sorted(counted)[:limit]]
 
 
-def _semantic_ranking(owner_id: int, query: str, note_ids: list[int], limit: int) -> list[SegmentKey]:
+def _semantic_ranking(owner_id: int, query: str, note_ids: list[int], limit: int) -> dict[SegmentKey, float]:
+    """The nearest segments by meaning, best first, with their cosine similarity to the query."""
     from assistant.documents.pipeline.embed import embedder
     from assistant.voice.index import segment_vectors_query
 
     vector = embedder().embed_batch([query])[0]
     hits = segment_vectors_query(owner_id=owner_id, embedding=vector, note_ids=note_ids, limit=limit)
-    return [(hit.note_id, hit.number) for hit in hits]
+    return {(hit.note_id, hit.number): hit.similarity for hit in hits}
 
 
 def voice_search(*, owner: Any, query: str, limit: int = 10) -> list[VoiceHit]:
@@ -165,11 +167,9 @@ def voice_search(*, owner: Any, query: str, limit: int = 10) -> list[VoiceHit]:
     if not query or limit < 1 or not note_ids:
         return []
     pool = max(limit * 3, 20)
+    similarity = _semantic_ranking(owner.pk, query, note_ids, pool)
     scores: dict[SegmentKey, float] = {}
-    for ranking in (
-        _semantic_ranking(owner.pk, query, note_ids, pool),
-        _keyword_ranking(note_ids, search_terms(query), pool),
-    ):
+    for ranking in (list(similarity), _keyword_ranking(note_ids, search_terms(query), pool)):
         for rank, key in enumerate(ranking, start=1):
             scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank)
     wanted = sorted(scores, key=lambda key: (-scores[key], key))[:limit]
@@ -179,7 +179,8 @@ def voice_search(*, owner: Any, query: str, limit: int = 10) -> list[VoiceHit]:
     rows = (
         {(s.note_id, s.number): s for s in Segment.objects.filter(condition).select_related("note")} if wanted else {}
     )
-    best = 2.0 / (RRF_K + 1)
+    # Ranked by both searches; scored like document passages (relevance from the cosine similarity), so a
+    # segment that merely came first does not look relevant and chat retrieval can merge the two sources.
     return [
         VoiceHit(
             note=row.note,
@@ -187,7 +188,7 @@ def voice_search(*, owner: Any, query: str, limit: int = 10) -> list[VoiceHit]:
             start=row.start,
             end=row.end,
             text=row.text,
-            score=round(scores[key] / best, 4),
+            score=round(relevance(similarity.get(key, 0.0), 0.0), 4),
         )
         for key in wanted
         if (row := rows.get(key)) is not None

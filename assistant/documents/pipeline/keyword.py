@@ -1,8 +1,9 @@
 """Keyword search over passages, on the database's own full-text index.
 
 SQLite keeps an FTS5 table in step with the passages by triggers; PostgreSQL keeps a generated
-tsvector column under a GIN index (both made by migration 0005). Either way a search reads the index,
-never the text of every passage, and ranks by BM25 (SQLite) or ts_rank (PostgreSQL). Words match by
+tsvector column under a GIN index (both made by migrations 0005 and 0007, over each passage's context
+header and text). Either way a search reads the index, never the text of every passage, and ranks by
+BM25 (SQLite's bm25()) or cover density (PostgreSQL's ts_rank_cd, normalised by passage length). Words match by
 their English stem (Porter on SQLite, the english configuration on PostgreSQL): "tyres" finds "tyre".
 
 Ranking costs time for every passage that matches, so a search ranks only the query's rarer words:
@@ -57,7 +58,7 @@ def _ranked_sql(scope: str) -> str:
             " JOIN assistant_document d ON d.id = c.document_id,"
             " websearch_to_tsquery('english', %s) q"
             f" WHERE c.{POSTGRES_COLUMN} @@ q AND {scope}"
-            f" ORDER BY ts_rank(c.{POSTGRES_COLUMN}, q) DESC, c.document_id, c.number LIMIT %s"
+            f" ORDER BY ts_rank_cd(c.{POSTGRES_COLUMN}, q, 1) DESC, c.document_id, c.number LIMIT %s"
         )
     return (
         f"SELECT c.document_id, c.number FROM {SQLITE_TABLE} s"  # noqa: S608

@@ -138,3 +138,26 @@ def vectors_query(
         for metadata, distance in zip(found["metadatas"][0], found["distances"][0], strict=True)
         if metadata.get("owner_id") == owner_id  # the collection is the owner's; this is the belt to its braces
     ]
+
+
+def vectors_similarity(
+    *, owner_id: int, embedding: Sequence[float], keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], float]:
+    """Cosine similarity of `embedding` to the stored vectors of these (document, chunk) passages."""
+    if not keys:
+        return {}
+    import numpy as np
+
+    found = _call(
+        owner_id,
+        lambda collection: collection.get(
+            ids=[vector_id(document_id, number) for document_id, number in keys], include=["embeddings", "metadatas"]
+        ),
+    )
+    query = np.asarray(embedding, dtype=np.float32)
+    similarity: dict[tuple[int, int], float] = {}
+    for metadata, vector in zip(found["metadatas"], found["embeddings"], strict=True):
+        if metadata.get("owner_id") == owner_id:
+            key = (int(metadata["document_id"]), int(metadata["chunk"]))
+            similarity[key] = float(np.dot(query, np.asarray(vector, dtype=np.float32)))
+    return similarity
