@@ -2,7 +2,8 @@
 
 Only READY notes of the owner are searched. The two rankings are merged by reciprocal-rank fusion; each
 hit is scored 0..1 as document passages are (how likely it answers, from its cosine similarity: see
-assistant.documents.pipeline.relevance), so chat retrieval can merge both kinds by score. Each hit carries its note and second, which is what a citation needs.
+assistant.documents.pipeline.relevance), so chat retrieval can merge both kinds by score. Each hit
+carries its note and second, which is what a citation needs.
 """
 
 from __future__ import annotations
