@@ -134,7 +134,6 @@ def test_the_server_answers_413_to_an_anonymous_upload_before_the_body_is_sent(w
 def test_the_server_answers_413_to_a_members_oversized_upload_before_the_body_is_sent(
     web_server: str, alice: Any
 ) -> None:
-    spooled_before = _spooled_bytes()
     answer = raw_request_head(
         web_server,
         method="POST",
