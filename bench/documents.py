@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.supervisor import chroma_command, chroma_heartbeat_url, http_ok, process_group_stop
+from assistant.core.processes import chroma_command, chroma_heartbeat_url, http_ok, process_group_stop
 from bench.common import BenchError, bench_main, free_port, say, table
 from bench.corpus import PAGES_PER_DOCUMENT, SEED, corpus_documents, eval_documents, latency_queries
 from bench.documents_report import Results, machine, notes, percentile, rows
@@ -113,7 +113,7 @@ def django_setup(data_dir: Path, chroma_port: int) -> None:
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     # Jobs run here through job_execute, the worker's own entry point; no broker message is sent.
-    import assistant.services.jobs as jobs
+    import assistant.jobs.services as jobs
 
     jobs.job_dispatch = lambda *, job_id: None  # type: ignore[assignment]
 
@@ -159,9 +159,9 @@ class Hooks:
 
 def install_hooks() -> Hooks:
     """Time the embedder, the Chroma calls and the keyword query where the service module calls them."""
-    from assistant.documents.embed import embedder
-    from assistant.services import document_search as search
-    from assistant.services import documents as service
+    from assistant.documents import indexing as service
+    from assistant.documents import search
+    from assistant.documents.pipeline.embed import embedder
 
     hooks = Hooks()
     model = embedder()
@@ -192,9 +192,9 @@ def user_create(username: str) -> Any:
 
 def ingest(owner: Any, name: str, pages: list[list[str]]) -> Any:
     """Upload one PDF and run its indexing job in this process; the READY document."""
+    from assistant.documents.services import document_upload
+    from assistant.jobs.runner import job_execute
     from assistant.models import DocumentStatus, Job, JobStatus
-    from assistant.services.documents import document_upload
-    from assistant.services.runner import job_execute
     from tests.support.documents import pdf_bytes, upload
 
     document = document_upload(owner=owner, upload=upload(name, pdf_bytes(pages)))
@@ -238,7 +238,7 @@ def measure_raw_embedding(hooks: Hooks, results: Results) -> None:
     from django.conf import settings
     from sentence_transformers import SentenceTransformer
 
-    from assistant.documents.embed import embed_model_dir, embed_threads
+    from assistant.documents.pipeline.embed import embed_model_dir, embed_threads
 
     results.batch_size, results.threads = settings.HEARTH_EMBED_BATCH_SIZE, embed_threads()
     torch.set_num_threads(results.threads)
@@ -251,7 +251,7 @@ def measure_raw_embedding(hooks: Hooks, results: Results) -> None:
 
 
 def measure_recall(owner: Any, questions: list[dict[str, Any]]) -> tuple[int, list[str]]:
-    from assistant.services.document_search import documents_search
+    from assistant.documents.search import documents_search
 
     hits, misses = 0, []
     for question in questions:
@@ -267,9 +267,9 @@ def fill(options: Options, owner: Any, results: Results) -> None:
     """Grow the collection to options.chunks records for `owner` with perturbed real vectors and real texts."""
     import numpy as np
 
-    from assistant.documents.store import COLLECTION_METADATA, collection_name, vector_id
+    from assistant.core.vectors import collection_get
+    from assistant.documents.pipeline.store import COLLECTION_METADATA, collection_name, vector_id
     from assistant.models import Document, DocumentChunk, DocumentKind, DocumentStatus
-    from assistant.vectors import collection_get
 
     collection = collection_get(name=collection_name(owner.pk), metadata=COLLECTION_METADATA)
     real = collection.get(include=["embeddings"])
@@ -343,10 +343,10 @@ def fill(options: Options, owner: Any, results: Results) -> None:
 
 
 def measure_latency(options: Options, owner: Any, hooks: Hooks, queries: list[str], results: Results) -> None:
-    from assistant.documents.embed import embedder
-    from assistant.documents.store import COLLECTION_METADATA, collection_name
-    from assistant.services.document_search import documents_search
-    from assistant.vectors import collection_get
+    from assistant.core.vectors import collection_get
+    from assistant.documents.pipeline.embed import embedder
+    from assistant.documents.pipeline.store import COLLECTION_METADATA, collection_name
+    from assistant.documents.search import documents_search
 
     hooks.record_texts = False
     say(f"{options.queries} searches over {results.stored} stored records")

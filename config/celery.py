@@ -14,13 +14,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("hearth")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["assistant"])
+app.autodiscover_tasks(["assistant.jobs"])
 
 
 @worker_ready.connect
 def _start_stale_job_sweeper(**_: object) -> None:
     """Every worker looks now and then for jobs whose worker died, and queues them again."""
-    from assistant.services.jobs import jobs_requeue_stale
+    from assistant.jobs.services import jobs_requeue_stale
 
     def sweep_forever() -> None:
         from django.conf import settings

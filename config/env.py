@@ -23,6 +23,14 @@ def env_str(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+def env_choice(name: str, default: str, *, choices: tuple[str, ...]) -> str:
+    """One of `choices` (upper-case words, read case-insensitively)."""
+    value = os.environ.get(name, default).strip().upper()
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}")
+    return value
+
+
 def env_secret(name: str, default: str = "") -> str:
     """Read NAME, or the contents of the file named by NAME_FILE (for container secrets)."""
     file_name = os.environ.get(f"{name}_FILE")

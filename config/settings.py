@@ -20,6 +20,7 @@ from csp.constants import NONE, SELF
 from config.env import (
     ConfigError,
     env_bool,
+    env_choice,
     env_float,
     env_int,
     env_list,
@@ -115,7 +116,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "assistant.middleware.SetupRequiredMiddleware",
+    "assistant.core.middleware.SetupRequiredMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Last, so it sees the outcome of authentication: it counts failed logins per user and address.
     "axes.middleware.AxesMiddleware",
@@ -135,7 +136,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "assistant.context_processors.navigation",
+                "assistant.core.context_processors.navigation",
             ],
         },
     },
@@ -182,7 +183,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = os.environ.get("TZ", "UTC")
+TIME_ZONE = env_str("TZ", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -340,11 +341,13 @@ HEARTH_RAG_PASSAGES = env_int("HEARTH_RAG_PASSAGES", 4, minimum=1)
 # 0.6 sits between: a passage must be near the top by meaning *and* share a word with the question.
 HEARTH_RAG_MIN_SCORE = env_float("HEARTH_RAG_MIN_SCORE", 0.6, minimum=0.0)
 
+LOG_LEVEL = env_choice("HEARTH_LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("HEARTH_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"axes": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
 }

@@ -1,1 +1,4 @@
-"""Local language models. Nothing here is imported by the web process except gguf_header."""
+"""Local language models: the models folder, imports, pairing, the Models page, and the chat engine.
+
+The engine (engine.py, vision.py, llama_adapter.py) runs in the llm worker only; llama_cpp is imported on first use.
+"""

@@ -16,6 +16,13 @@ from typing import Any
 
 from django.conf import settings
 
+from assistant.llm.llama_adapter import (
+    evaluated_tokens,
+    is_end_of_generation,
+    state_save_without_logits,
+    token_text,
+)
+
 log = logging.getLogger(__name__)
 
 
@@ -198,8 +205,8 @@ def _template_formatter(llama: Any) -> Any:
     eos, bos = llama.token_eos(), llama.token_bos()
     return Jinja2ChatFormatter(
         template=template,
-        eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
-        bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
+        eos_token=token_text(llama, eos),
+        bos_token=token_text(llama, bos),
         stop_token_ids=[eos],
     )
 
@@ -219,8 +226,6 @@ def _generate_from_template(
     """
     import codecs
 
-    import llama_cpp
-
     llama = loaded.llama
     rendered = loaded.formatter(messages=messages)
     prompt = llama.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
@@ -235,7 +240,7 @@ def _generate_from_template(
     pending = ""
     stats.finish_reason = "length"
     for token in llama.generate(prompt, stopping_criteria=rendered.stopping_criteria, **SAMPLING):
-        if llama_cpp.llama_vocab_is_eog(llama._model.vocab, token):
+        if is_end_of_generation(llama, token):
             stats.finish_reason = "stop"
             break
         completion.append(token)
@@ -266,10 +271,10 @@ def _switch_conversation(llama: Any, prompt: list[int]) -> None:
         return
     from llama_cpp import Llama
 
-    current = llama._input_ids.tolist()
+    current = evaluated_tokens(llama)
     shared = Llama.longest_token_prefix(current, prompt)
     if len(current) - shared >= WORTH_KEEPING_TOKENS:
-        llama.cache[current] = _state_save(llama)
+        llama.cache[current] = state_save_without_logits(llama)
     try:
         saved = llama.cache[prompt]
     except KeyError:
@@ -277,30 +282,6 @@ def _switch_conversation(llama: Any, prompt: list[int]) -> None:
     resumable = Llama.longest_token_prefix(saved.input_ids[: saved.n_tokens].tolist(), prompt)
     if resumable - shared >= WORTH_KEEPING_TOKENS:
         llama.load_state(saved)
-
-
-def _state_save(llama: Any) -> Any:
-    """Llama.save_state without its copy of the logits rows (up to n_batch x n_vocab floats, ~100 MB for a
-    49k vocabulary), which sampling never reads: one row stands for them, and load_state broadcasts it."""
-    import ctypes
-
-    import llama_cpp
-    import numpy as np
-    from llama_cpp.llama import LlamaState
-
-    size = llama_cpp.llama_state_get_size(llama._ctx.ctx)
-    buffer = (ctypes.c_uint8 * int(size))()
-    written = int(llama_cpp.llama_state_get_data(llama._ctx.ctx, buffer, size))
-    if written > int(size):
-        raise RuntimeError("llama.cpp wrote more state than it said it would")
-    return LlamaState(
-        scores=np.zeros((1, llama.n_vocab()), dtype=np.single),
-        input_ids=llama.input_ids.copy(),
-        n_tokens=llama.n_tokens,
-        llama_state=bytes(memoryview(buffer)[:written]),
-        llama_state_size=written,
-        seed=llama._seed,
-    )
 
 
 def _generate_through_handler(

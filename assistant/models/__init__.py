@@ -1,6 +1,9 @@
-from assistant.models.chat import Conversation, ImageAttachment, LocalModel, Message, Persona
-from assistant.models.documents import Document, DocumentChunk, DocumentKind, DocumentStatus
-from assistant.models.jobs import Job, JobEvent, JobKind, JobStatus
+"""Every domain's models, re-exported here: Django looks for the app's models in this module."""
+
+from assistant.chat.models import Conversation, ImageAttachment, Message, Persona
+from assistant.documents.models import Document, DocumentChunk, DocumentKind, DocumentStatus
+from assistant.jobs.models import Job, JobEvent, JobStatus
+from assistant.llm.models import LocalModel
 
 __all__ = [
     "Conversation",
@@ -11,7 +14,6 @@ __all__ = [
     "ImageAttachment",
     "Job",
     "JobEvent",
-    "JobKind",
     "JobStatus",
     "LocalModel",
     "Message",

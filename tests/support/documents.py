@@ -158,8 +158,8 @@ def document_collections_drop() -> None:
     between tests, their vectors must not."""
     from chromadb.errors import NotFoundError
 
-    from assistant.documents.store import COLLECTION_PREFIX
-    from assistant.vectors import chroma_client
+    from assistant.core.vectors import chroma_client
+    from assistant.documents.pipeline.store import COLLECTION_PREFIX
 
     client = chroma_client()
     for collection in client.list_collections():

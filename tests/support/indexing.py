@@ -11,10 +11,10 @@ from typing import Any
 
 from django.conf import settings
 
-from assistant.documents import store
+from assistant.documents.pipeline import store
+from assistant.documents.services import document_upload
+from assistant.jobs.runner import job_execute
 from assistant.models import Document, DocumentStatus, Job, JobStatus
-from assistant.services.documents import document_upload
-from assistant.services.runner import job_execute
 from tests.support.documents import filler, upload
 
 BOILER_PDF_PAGES = [

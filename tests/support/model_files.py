@@ -17,6 +17,8 @@ from django.conf import settings
 from django.test import Client
 from gguf import GGUFWriter
 
+from assistant.models import Job, JobStatus
+from tests.support.services import wait_for
 from tests.support.tiny_gguf import CHAT_TEMPLATES, tiny_chat_model_write, tiny_mmproj_write
 
 
@@ -66,3 +68,12 @@ def owner_client(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def wait_for_job(job_id: int, *, timeout: float = 60) -> Job:
+    def finished() -> Job | None:
+        job = Job.objects.get(pk=job_id)
+        return job if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED) else None
+
+    result: Job = wait_for(finished, timeout=timeout, what=f"job {job_id} to finish")
+    return result

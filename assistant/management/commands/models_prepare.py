@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assistant.default_models import ModelState, check_default_models
+from assistant.core.default_models import ModelState, check_default_models
 
 
 def digest_cache_path() -> Path:

@@ -10,9 +10,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from assistant.llm.cards import human_bytes, human_count
+from assistant.llm.library import local_models_scan, models_dir
 from assistant.models import LocalModel
-from assistant.services.local_models import local_models_scan, models_dir
-from assistant.services.model_cards import human_bytes, human_count
 
 
 class Command(BaseCommand):

@@ -24,10 +24,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assistant.supervisor import (
-    WORKERS,
-    Service,
-    Supervisor,
+from assistant.core.processes import (
     SupervisorError,
     child_env,
     chroma_command,
@@ -39,6 +36,8 @@ from assistant.supervisor import (
     web_command,
     worker_command,
 )
+from assistant.core.supervisor import Service, Supervisor
+from assistant.jobs.registry import LOCAL_WORKERS
 
 
 def _process_age() -> float:
@@ -187,7 +186,7 @@ class Command(BaseCommand):
 
         workers = [
             Service(f"worker-{name}", worker_command(queues=queues, concurrency=n, name=name), env=env, cwd=base_dir)
-            for name, queues, n in WORKERS
+            for name, queues, n in LOCAL_WORKERS
         ]
         web_probe = functools.partial(tcp_open, host, port)
         web = Service("web", web_command(host=host, port=port), env=env, ready=web_probe, cwd=base_dir)

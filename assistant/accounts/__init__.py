@@ -1,0 +1,1 @@
+"""The household: first-visit setup, members, sign-in."""

@@ -1,0 +1,70 @@
+"""Setup, household management and the Settings page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import UserCreationForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from assistant.accounts.services import SetupAlreadyDone, member_create, member_set_active, owner_create
+from assistant.core.http import owner_required
+
+owner_only = owner_required()
+
+
+class AccountForm(UserCreationForm):  # type: ignore[type-arg]
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username",)
+
+
+@login_not_required
+def setup(request: HttpRequest) -> HttpResponse:
+    if get_user_model().objects.exists():
+        return redirect("login")
+    form = AccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            owner = owner_create(username=form.cleaned_data["username"], password=form.cleaned_data["password1"])
+        except SetupAlreadyDone:
+            return redirect("login")
+        login(request, owner, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome to Hearth. Add the other members of your household below.")
+        return redirect("household")
+    return render(request, "accounts/setup.html", {"form": form})
+
+
+@owner_only
+def household(request: HttpRequest) -> HttpResponse:
+    form = AccountForm(request.POST or None)
+    # The member list comes first on a phone; and a password manager must not offer the owner's name.
+    form.fields["username"].widget.attrs.pop("autofocus", None)
+    form.fields["username"].widget.attrs["autocomplete"] = "off"
+    if request.method == "POST" and form.is_valid():
+        member = member_create(username=form.cleaned_data["username"], password=form.cleaned_data["password1"])
+        messages.success(request, f"{member.username} can now log in.")
+        return redirect("household")
+    members = get_user_model().objects.order_by("-is_superuser", "username")
+    return render(request, "accounts/household.html", {"form": form, "members": members})
+
+
+@owner_only
+@require_POST
+def member_toggle(request: HttpRequest, member_id: int) -> HttpResponse:
+    member = get_object_or_404(get_user_model(), pk=member_id)
+    try:
+        member_set_active(member=member, active=not member.is_active)
+    except PermissionError as exc:
+        messages.error(request, str(exc))
+    else:
+        state = "enabled" if member.is_active else "disabled"
+        messages.success(request, f"{member.username} is {state}.")
+    return redirect("household")
+
+
+def settings_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/settings.html")

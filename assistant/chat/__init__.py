@@ -1,0 +1,1 @@
+"""Chat: conversations, the websocket, prompt planning, answer writing and stopping, retrieval."""

@@ -1,0 +1,257 @@
+"""Writing an answer, in the llm worker: build the prompt, stream tokens, keep the text safe."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import mimetypes
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from assistant.chat.prompt import (
+    DEFAULT_IMAGE_TOKENS,
+    PromptPlan,
+    PromptTooLong,
+    merged_turns,
+    prompt_plan,
+    without_system,
+)
+from assistant.chat.retrieval import Retrieval, answer_passages, sources_payload
+from assistant.chat.services import (
+    ChatError,
+    chat_model_for,
+    chat_queue_publish,
+    message_publish,
+    utf16_length,
+)
+from assistant.chat.stop import StopSignal
+from assistant.core.events import event_pump
+from assistant.documents.search import Passage
+from assistant.jobs.runner import TRANSIENT_ERRORS, JobCancelled, JobContext, JobFailed
+from assistant.llm.engine import ChatEngine, ModelSpec, StreamStats, chat_engine
+from assistant.models import Conversation, LocalModel, Message
+
+log = logging.getLogger(__name__)
+
+# How often the growing answer is written to the database, so a crash loses at most this much.
+SAVE_EVERY_SECONDS = 0.5
+
+
+def _image_part(path: str) -> dict[str, Any]:
+    mime = mimetypes.guess_type(path)[0] or "image/jpeg"
+    data = base64.b64encode((settings.DATA_DIR / path).read_bytes()).decode("ascii")
+    return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
+
+
+def _history(answer: Message) -> list[Message]:
+    earlier = answer.conversation.messages.filter(pk__lt=answer.pk).prefetch_related("images")
+    return [m for m in earlier if m.role == Message.Role.USER or (m.content and m.state != Message.State.FAILED)]
+
+
+class _AnswerWriter:
+    """Streams tokens to the member's pages and saves the text as it grows."""
+
+    def __init__(self, answer: Message) -> None:
+        self.answer = answer
+        self.owner_id = answer.conversation.owner_id
+        self.text = ""
+        self.saved_at = time.monotonic()
+
+    def add(self, piece: str) -> None:
+        event = {
+            "type": "chat.token",
+            "message": self.answer.pk,
+            "conversation": self.answer.conversation_id,
+            "offset": utf16_length(self.text),
+            "text": piece,
+        }
+        self.text += piece
+        event_pump.publish(user_id=self.owner_id, event=event)
+        if time.monotonic() - self.saved_at > SAVE_EVERY_SECONDS:
+            Message.objects.filter(pk=self.answer.pk).update(content=self.text)
+            self.saved_at = time.monotonic()
+
+    def finish(self, *, state: str, stats: StreamStats, notice: str = "", error: str = "") -> None:
+        Message.objects.filter(pk=self.answer.pk).update(
+            content=self.text,
+            state=state,
+            notice=notice,
+            error=error,
+            prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens,
+            context_size=stats.context_size,
+            tokens_per_second=stats.tokens_per_second,
+        )
+        self.answer.refresh_from_db()
+        message_publish(self.answer)
+        event_pump.flush()
+
+
+def _set_state(answer: Message, state: str, **fields: Any) -> None:
+    Message.objects.filter(pk=answer.pk).update(state=state, **fields)
+    answer.refresh_from_db()
+    message_publish(answer)
+
+
+def _fail(answer: Message, error: str) -> None:
+    """Mark an answer failed unless it already reached an end (its writer may have done so)."""
+    if Message.objects.filter(pk=answer.pk, state__in=(Message.State.QUEUED, Message.State.STREAMING)).exists():
+        _set_state(answer, Message.State.FAILED, error=error)
+
+
+# Ends the runner handles itself: a stop, or a passing fault that puts the job back in the queue.
+PASS_THROUGH: tuple[type[BaseException], ...] = (JobCancelled, *TRANSIENT_ERRORS)
+
+
+def chat_answer_run(context: JobContext) -> str:
+    answer = (
+        Message.objects.select_related("conversation__model__projector")
+        .filter(pk=context.job.payload.get("message_id"))
+        .first()
+    )
+    if answer is None or answer.state not in (Message.State.QUEUED, Message.State.STREAMING):
+        return "Nothing to write"
+    try:
+        return _write_answer(context, answer)
+    except JobFailed as exc:
+        _fail(answer, str(exc))
+        raise
+    except PASS_THROUGH:
+        raise
+    except Exception as exc:
+        _fail(answer, f"The model failed: {exc}")
+        raise
+    finally:
+        chat_queue_publish()
+
+
+def _spec_for(model: LocalModel) -> ModelSpec:
+    projector = model.projector
+    return ModelSpec(
+        path=model.path,
+        projector_path=projector.path if projector else "",
+        vision_handler=_handler_for(model) if projector else "",
+        context_length=model.context_length,
+    )
+
+
+def _plan(
+    engine: ChatEngine, spec: ModelSpec, model: LocalModel, answer: Message, passages: Sequence[Passage] = ()
+) -> PromptPlan:
+    try:
+        return prompt_plan(
+            turns=merged_turns(_history(answer)),
+            system=answer.conversation.effective_system_prompt,
+            passages=passages,
+            context_size=min(settings.HEARTH_LLM_CONTEXT, model.context_length or settings.HEARTH_LLM_CONTEXT),
+            max_answer_tokens=settings.HEARTH_LLM_MAX_TOKENS,
+            image_tokens=(model.projector.image_tokens if model.projector else 0) or DEFAULT_IMAGE_TOKENS,
+            count_tokens=lambda text: engine.count_tokens(spec, text),
+            image_part=_image_part if model.projector is not None else None,
+        )
+    except PromptTooLong as exc:
+        raise JobFailed(str(exc)) from exc
+
+
+def _question(answer: Message) -> str:
+    """What the member sent just before this answer: the documents are searched for it (a photo alone: none)."""
+    question = answer.conversation.messages.filter(pk__lt=answer.pk, role=Message.Role.USER).last()
+    return question.content if question else ""
+
+
+def _retrieve(answer: Message) -> Retrieval | None:
+    return answer_passages(conversation=answer.conversation, question=_question(answer))
+
+
+def _answer_not_found(answer: Message, retrieval: Retrieval) -> str:
+    """No passage cleared the bar: say so, without asking the model to guess."""
+    Message.objects.filter(pk=answer.pk).update(
+        content=retrieval.not_found_text,
+        state=Message.State.COMPLETE,
+        sources=[],
+        notice="",
+        error="",
+        prompt_tokens=0,
+        completion_tokens=0,
+        tokens_per_second=0.0,
+    )
+    answer.refresh_from_db()
+    message_publish(answer)
+    event_pump.flush()
+    Conversation.objects.filter(pk=answer.conversation_id).update(updated_at=timezone.now())
+    return "Nothing found in the documents"
+
+
+def _write_answer(context: JobContext, answer: Message) -> str:
+    if answer.state == Message.State.STREAMING:
+        # A worker died while writing this answer: keep what it wrote rather than start over.
+        _set_state(answer, Message.State.INCOMPLETE, notice="The model stopped while writing this answer.")
+        return "Kept the partial answer"
+    try:
+        model = chat_model_for(answer.conversation)
+    except ChatError as exc:
+        raise JobFailed(str(exc)) from exc
+    retrieval = _retrieve(answer)
+    if retrieval is not None and not retrieval.passages:
+        return _answer_not_found(answer, retrieval)
+    engine, spec = chat_engine(), _spec_for(model)
+    plan = _plan(engine, spec, model, answer, retrieval.passages if retrieval else ())
+    _set_state(answer, Message.State.STREAMING, model_name=model.name, sources=sources_payload(plan.passages))
+    writer, stats = _AnswerWriter(answer), StreamStats()
+
+    def should_stop() -> bool:
+        return stop.is_set() or context.stop.is_set()
+
+    try:
+        with StopSignal(answer.pk) as stop:
+            _stream_into(writer, engine, spec, plan.messages, plan.max_tokens, should_stop, stats)
+    except Exception as exc:
+        writer.finish(state=Message.State.FAILED, stats=stats, error=f"The model failed: {exc}")
+        raise JobFailed(f"The model failed: {exc}") from exc
+    stopped = stats.finish_reason == "stopped"
+    writer.finish(
+        state=Message.State.INCOMPLETE if stopped else Message.State.COMPLETE, stats=stats, notice=plan.notice
+    )
+    Conversation.objects.filter(pk=answer.conversation_id).update(updated_at=timezone.now())
+    if stopped:
+        raise JobCancelled
+    return f"{stats.completion_tokens} tokens at {stats.tokens_per_second:.1f}/s"
+
+
+def _stream_into(
+    writer: _AnswerWriter,
+    engine: ChatEngine,
+    spec: ModelSpec,
+    messages: list[dict[str, Any]],
+    max_tokens: int,
+    should_stop: Any,
+    stats: StreamStats,
+) -> None:
+    try:
+        for piece in engine.stream(
+            spec=spec, messages=messages, max_tokens=max_tokens, should_stop=should_stop, stats=stats
+        ):
+            writer.add(piece)
+    except ValueError as exc:
+        if writer.text or not messages or messages[0]["role"] != "system" or "system" not in str(exc).lower():
+            raise
+        for piece in engine.stream(
+            spec=spec, messages=without_system(messages), max_tokens=max_tokens, should_stop=should_stop, stats=stats
+        ):
+            writer.add(piece)
+
+
+def _handler_for(model: Any) -> str:
+    from assistant.llm.vision import vision_handler_name
+
+    projector = model.projector
+    return vision_handler_name(
+        projector_type=projector.projector_type,
+        architecture=model.architecture,
+        model_name=model.name,
+        grid_pinpoints=projector.grid_pinpoints,
+    )

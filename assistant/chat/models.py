@@ -1,0 +1,110 @@
+"""Conversations, messages, personas and the photos members attach."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from assistant.llm.models import LocalModel
+
+
+class Persona(models.Model):
+    """A saved system prompt a member can give any conversation."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personas")
+    name = models.CharField(max_length=80)
+    system_prompt = models.TextField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="persona_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Conversation(models.Model):
+    class DocumentsScope(models.TextChoices):
+        ALL = "all", "All my documents"
+        SELECTED = "selected", "Selected documents"
+        NONE = "none", "No documents"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
+    title = models.CharField(max_length=200, default="New chat")
+    model = models.ForeignKey(LocalModel, null=True, blank=True, on_delete=models.SET_NULL)
+    persona = models.ForeignKey(Persona, null=True, blank=True, on_delete=models.SET_NULL)
+    system_prompt = models.TextField(blank=True)
+    # Which of the owner's documents answers may draw on; "selected" means the `documents` below.
+    documents_scope = models.CharField(max_length=16, choices=DocumentsScope.choices, default=DocumentsScope.ALL)
+    documents: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        "Document", blank=True, related_name="conversations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def effective_system_prompt(self) -> str:
+        return self.system_prompt or (self.persona.system_prompt if self.persona else "")
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        USER = "user", "You"
+        ASSISTANT = "assistant", "Assistant"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for the model"
+        STREAMING = "streaming", "Writing"
+        COMPLETE = "complete", "Complete"
+        INCOMPLETE = "incomplete", "Stopped early"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    content = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.COMPLETE)
+    error = models.TextField(blank=True)
+    # Shown under the answer, e.g. that the oldest turns were left out to fit the context.
+    notice = models.CharField(max_length=300, blank=True)
+    images: models.ManyToManyField[ImageAttachment, Any] = models.ManyToManyField(
+        "ImageAttachment", blank=True, related_name="messages"
+    )
+    model_name = models.CharField(max_length=200, blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    context_size = models.PositiveIntegerField(default=0)
+    tokens_per_second = models.FloatField(default=0.0)
+    # The passages an answer was written from: [{n, document_id, document, page, page_label, score, text}].
+    sources = models.JSONField(default=list, blank=True)
+    job = models.ForeignKey("Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"
+
+
+class ImageAttachment(models.Model):
+    """A photo attached to a message: rotated upright, scaled down, stored in the owner's folder."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="images")
+    file = models.CharField(max_length=500)  # relative to DATA_DIR
+    original_name = models.CharField(max_length=255)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.original_name

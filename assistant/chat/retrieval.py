@@ -1,0 +1,91 @@
+"""Finding the passages of a member's documents that an answer should be written from.
+
+The llm worker calls `answer_passages` before generation; the conversation's documents scope says
+which documents are searched (all the owner's ready documents, the selected ones, or none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from assistant.documents.search import Passage, documents_search
+from assistant.models import Conversation, Document
+
+NOT_FOUND = "I didn't find this in your documents."
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What a search of the conversation's documents found, and what was searched."""
+
+    scope_label: str  # e.g. "all your documents (3)" or "the selected documents: Manual.pdf"
+    passages: list[Passage]
+
+    @property
+    def not_found_text(self) -> str:
+        return f"{NOT_FOUND} I searched {self.scope_label}."
+
+
+def scope_document_ids(conversation: Conversation) -> list[int] | None:
+    """The ready documents an answer in this conversation may use; None when it uses none."""
+    if conversation.documents_scope == Conversation.DocumentsScope.NONE:
+        return None
+    documents = Document.objects.owned_by(conversation.owner_id).searchable()
+    if conversation.documents_scope == Conversation.DocumentsScope.SELECTED:
+        documents = documents.filter(pk__in=conversation.documents.values("pk"))
+    ids = list(documents.order_by("pk").values_list("pk", flat=True))
+    return ids or None
+
+
+def _scope_label(conversation: Conversation, document_ids: list[int]) -> str:
+    if conversation.documents_scope == Conversation.DocumentsScope.SELECTED:
+        names = list(Document.objects.filter(pk__in=document_ids).order_by("name").values_list("name", flat=True))
+        return f"the selected documents: {', '.join(names)}"
+    count = len(document_ids)
+    return f"all your documents ({count})" if count != 1 else "your one document"
+
+
+def answer_passages(*, conversation: Conversation, question: str) -> Retrieval | None:
+    """Passages that clear HEARTH_RAG_MIN_SCORE, best first; None when the conversation uses no documents."""
+    document_ids = scope_document_ids(conversation)
+    if document_ids is None or not question.strip():
+        return None
+    narrowed = document_ids if conversation.documents_scope == Conversation.DocumentsScope.SELECTED else None
+    found = documents_search(
+        owner=conversation.owner, query=question, document_ids=narrowed, limit=settings.HEARTH_RAG_PASSAGES
+    )
+    kept = [passage for passage in found if passage.score >= settings.HEARTH_RAG_MIN_SCORE]
+    return Retrieval(scope_label=_scope_label(conversation, document_ids), passages=kept)
+
+
+def context_block(passages: list[Passage]) -> str:
+    """The system text that hands the model its passages, numbered as the answer must cite them."""
+    if not passages:
+        return ""
+    lines = [
+        "Answer the question using only the numbered passages from the member's documents below. "
+        "Cite each fact with the passage's number in square brackets, like [1]. If the passages do not "
+        "contain the answer, say that the documents do not say.",
+    ]
+    for n, passage in enumerate(passages, start=1):
+        lines.append(f"[{n}] {passage.citation}\n{passage.text}")
+    return "\n\n".join(lines)
+
+
+def sources_payload(passages: list[Passage]) -> list[dict[str, Any]]:
+    """What the answer keeps of its passages, for the Sources panel and the [n] links."""
+    return [
+        {
+            "n": n,
+            "document_id": passage.document.pk,
+            "document": passage.document.name,
+            "page": passage.page,
+            "page_label": passage.document.page_label,
+            "score": passage.score,
+            "text": passage.text,
+        }
+        for n, passage in enumerate(passages, start=1)
+    ]

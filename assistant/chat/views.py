@@ -1,0 +1,157 @@
+"""The Chat page and its small HTTP endpoints. Sending and stopping go over the websocket."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from assistant.chat.images import ImageRejected, image_ingest
+from assistant.chat.services import (
+    ChatError,
+    conversation_create,
+    conversation_delete,
+    conversation_get,
+    conversation_rename,
+    conversation_settings_update,
+    conversations_for,
+    conversations_search,
+    message_get,
+    message_payload,
+    persona_delete,
+    persona_save,
+    vision_model_names,
+)
+from assistant.core.http import MemberRequest
+from assistant.models import Conversation, Document, ImageAttachment, LocalModel, Persona
+
+
+def _conversation(request: MemberRequest, conversation_id: int) -> Conversation:
+    try:
+        return conversation_get(owner=request.user, conversation_id=conversation_id)
+    except ChatError:
+        raise Http404("No such conversation") from None
+
+
+def chat_index(request: MemberRequest) -> HttpResponse:
+    latest = conversations_for(owner=request.user).first()
+    if latest is None:
+        latest = conversation_create(owner=request.user)
+    return redirect("conversation", conversation_id=latest.pk)
+
+
+def conversation_page(request: MemberRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(request, conversation_id)
+    history = conversation.messages.prefetch_related("images").select_related("conversation")
+    chat_models = LocalModel.objects.filter(role=LocalModel.Role.CHAT).select_related("projector")
+    return render(
+        request,
+        "chat/page.html",
+        {
+            "conversation": conversation,
+            "conversations": conversations_for(owner=request.user)[:200],
+            "history": [message_payload(message) for message in history],
+            "chat_models": chat_models,
+            "default_model": next((m for m in chat_models if m.is_default), None),
+            "personas": Persona.objects.filter(owner=request.user),
+            "vision_models": vision_model_names(),
+            "documents_scopes": Conversation.DocumentsScope.choices,
+            "ready_documents": Document.objects.owned_by(request.user).searchable().order_by("name"),
+            "selected_documents": set(conversation.documents.values_list("pk", flat=True)),
+        },
+    )
+
+
+@require_POST
+def conversation_new(request: MemberRequest) -> HttpResponse:
+    return redirect("conversation", conversation_id=conversation_create(owner=request.user).pk)
+
+
+@require_POST
+def conversation_rename_view(request: MemberRequest, conversation_id: int) -> HttpResponse:
+    conversation = conversation_rename(
+        conversation=_conversation(request, conversation_id), title=request.POST.get("title", "")
+    )
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse({"title": conversation.title})
+    return redirect("conversation", conversation_id=conversation.pk)
+
+
+@require_POST
+def conversation_delete_view(request: MemberRequest, conversation_id: int) -> HttpResponse:
+    conversation_delete(conversation=_conversation(request, conversation_id))
+    messages.success(request, "Conversation deleted.")
+    return redirect("chat")
+
+
+@require_POST
+def conversation_settings(request: MemberRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(request, conversation_id)
+    model_id = request.POST.get("model") or None
+    persona_id = request.POST.get("persona") or None
+    conversation_settings_update(
+        conversation=conversation,
+        model=get_object_or_404(LocalModel, pk=model_id, role=LocalModel.Role.CHAT) if model_id else None,
+        persona=get_object_or_404(Persona, pk=persona_id, owner=request.user) if persona_id else None,
+        system_prompt=request.POST.get("system_prompt", ""),
+        documents_scope=request.POST.get("documents_scope"),
+        document_ids=[int(value) for value in request.POST.getlist("documents") if value.isdigit()],
+    )
+    messages.success(request, "Conversation settings saved.")
+    return redirect("conversation", conversation_id=conversation.pk)
+
+
+def chat_search(request: MemberRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    results = conversations_search(owner=request.user, query=query) if query else []
+    return render(request, "chat/search.html", {"query": query, "results": results})
+
+
+@require_POST
+def image_upload(request: MemberRequest) -> JsonResponse:
+    upload = request.FILES.get("image")
+    if upload is None:
+        return JsonResponse({"error": "Choose a photo to attach."}, status=400)
+    try:
+        image = image_ingest(owner=request.user, upload=upload)
+    except ImageRejected as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse(
+        {"id": image.pk, "url": reverse("image_view", args=[image.pk]), "width": image.width, "height": image.height}
+    )
+
+
+def image_view(request: MemberRequest, image_id: int) -> FileResponse:
+    from django.conf import settings
+
+    image = get_object_or_404(ImageAttachment, pk=image_id, owner=request.user)
+    return FileResponse((settings.DATA_DIR / image.file).open("rb"), content_type="image/jpeg")
+
+
+def message_api(request: MemberRequest, message_id: int) -> JsonResponse:
+    try:
+        return JsonResponse({"message": message_payload(message_get(owner=request.user, message_id=message_id))})
+    except ChatError:
+        raise Http404("No such message") from None
+
+
+def personas_page(request: MemberRequest) -> HttpResponse:
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()[:80]
+        prompt = request.POST.get("system_prompt", "").strip()[:8000]
+        if name and prompt:
+            persona_save(owner=request.user, name=name, system_prompt=prompt)
+            messages.success(request, f"Persona “{name}” saved.")
+        else:
+            messages.error(request, "A persona needs a name and a system prompt.")
+        return redirect("personas")
+    return render(request, "chat/personas.html", {"personas": Persona.objects.filter(owner=request.user)})
+
+
+@require_POST
+def persona_delete_view(request: MemberRequest, persona_id: int) -> HttpResponse:
+    persona_delete(persona=get_object_or_404(Persona, pk=persona_id, owner=request.user))
+    messages.success(request, "Persona deleted.")
+    return redirect("personas")

@@ -1,0 +1,1 @@
+"""What every domain shares: HTTP helpers, per-member storage, live events, the Chroma client, processes."""

@@ -1,0 +1,69 @@
+"""Every kind of background work, in one place: its label, its queue and its handler.
+
+Adding a kind of job is one line in KINDS. The Celery routing (jobs.services.job_dispatch), the
+runner's handler lookup, the supervisor's workers and docker-compose's worker services all follow
+from this module (tests/jobs/test_registry.py checks docker-compose.yml against it).
+
+Standard library only: the supervisor imports it before Django is set up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    # Worker processes per queue in the scaled layout (one container per queue).
+    concurrency: int
+    why: str
+
+
+@dataclass(frozen=True)
+class JobKindSpec:
+    kind: str
+    label: str
+    queue: str
+    # "module:function", imported on first use, so a worker that never runs a kind never pays for its libraries.
+    handler: str
+
+
+QUEUES: tuple[QueueSpec, ...] = (
+    QueueSpec("llm", 1, "one process holds the chat model: one generation at a time"),
+    QueueSpec("default", 2, "short household chores: checks, scans, model imports"),
+    QueueSpec("ingest", 2, "document indexing"),
+    QueueSpec("media", 1, "photos and voice notes"),
+)
+
+KINDS: tuple[JobKindSpec, ...] = (
+    JobKindSpec("selfcheck", "System check", "default", "assistant.jobs.selfcheck:selfcheck_run"),
+    JobKindSpec("chat", "Chat answer", "llm", "assistant.chat.answer:chat_answer_run"),
+    JobKindSpec("model_import", "Model import", "default", "assistant.llm.importing:model_import_run"),
+    JobKindSpec("models_scan", "Model folder scan", "default", "assistant.llm.library:models_scan_run"),
+    JobKindSpec("document_ingest", "Document indexing", "ingest", "assistant.documents.indexing:document_ingest_run"),
+)
+
+# On one machine (`manage.py serve`) the queues share two workers: (name, queues, processes).
+LOCAL_WORKERS: tuple[tuple[str, tuple[str, ...], int], ...] = (
+    ("llm", ("llm",), 1),
+    ("default", ("default", "ingest", "media"), 2),
+)
+
+_BY_KIND = {spec.kind: spec for spec in KINDS}
+
+
+class UnknownJobKind(KeyError):
+    """A job names a kind that this version of Hearth does not know."""
+
+
+def kind_spec(kind: str) -> JobKindSpec:
+    try:
+        return _BY_KIND[kind]
+    except KeyError:
+        raise UnknownJobKind(kind) from None
+
+
+def kind_label(kind: str) -> str:
+    spec = _BY_KIND.get(kind)
+    return spec.label if spec else kind.replace("_", " ").capitalize()
