@@ -119,7 +119,7 @@ def screenshot(page: Any, name: str) -> Path:
 def open_at_fixture(browser: Any, web_server: str) -> Iterator[Callable[..., Any]]:
     """open_at(user, path, size) -> a logged-in page at `size`: "laptop" (1366x850) or "phone"
     (390x844, with touch and no hover). Console errors land on `page.problems`."""
-    from tests.browser_support import log_in
+    from tests.support.browser import log_in
 
     contexts: list[Any] = []
 

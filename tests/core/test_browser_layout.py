@@ -11,8 +11,7 @@ import pytest
 from django.template.defaultfilters import filesizeformat
 
 from assistant.models import Conversation, Document, Job, Message
-from tests.browser_support import browser_fixture, web_server_fixture  # noqa: F401
-from tests.conftest import chat_model_add
+from tests.support.browser import browser_fixture, web_server_fixture  # noqa: F401
 from tests.support.layout import (
     SIZES,
     assert_apart,
@@ -21,6 +20,7 @@ from tests.support.layout import (
     open_at_fixture,  # noqa: F401
     screenshot,
 )
+from tests.support.services import chat_model_add
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
