@@ -171,7 +171,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "chat"  # the latest conversation, or one to start
 LOGOUT_REDIRECT_URL = "login"
 
 # Five wrong passwords for one account from one address lock that pair out for 15 minutes.

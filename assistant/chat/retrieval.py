@@ -1,7 +1,8 @@
 """Finding the passages of a member's documents that an answer should be written from.
 
 The llm worker calls `answer_passages` before generation; the conversation's documents scope says
-which documents are searched (all the owner's ready documents, the selected ones, or none).
+which documents are searched (all the owner's ready documents, the selected ones, or none), and
+whether an answer may be written without a matching passage (every scope but "only").
 """
 
 from __future__ import annotations
@@ -24,9 +25,16 @@ class Retrieval:
     scope_label: str  # e.g. "all your documents (3)" or "the selected documents: Manual.pdf"
     passages: list[Passage]
 
+    strict: bool = False  # "only from my documents": no passage, no answer
+
     @property
     def not_found_text(self) -> str:
         return f"{NOT_FOUND} I searched {self.scope_label}."
+
+    @property
+    def unused_text(self) -> str:
+        """The quiet line under an answer the model wrote without documents, because none matched."""
+        return f"No document was used: nothing in {self.scope_label} matched the question."
 
 
 def scope_document_ids(conversation: Conversation) -> list[int] | None:
@@ -58,7 +66,8 @@ def answer_passages(*, conversation: Conversation, question: str) -> Retrieval |
         owner=conversation.owner, query=question, document_ids=narrowed, limit=settings.HEARTH_RAG_PASSAGES
     )
     kept = [passage for passage in found if passage.score >= settings.HEARTH_RAG_MIN_SCORE]
-    return Retrieval(scope_label=_scope_label(conversation, document_ids), passages=kept)
+    strict = conversation.documents_scope == Conversation.DocumentsScope.ONLY
+    return Retrieval(scope_label=_scope_label(conversation, document_ids), passages=kept, strict=strict)
 
 
 def context_block(passages: list[Passage]) -> str:

@@ -16,7 +16,7 @@ COMING = {
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("jobs")
+    return redirect("chat")
 
 
 def coming_soon(request: HttpRequest, page: str) -> HttpResponse:

@@ -7,7 +7,7 @@
    is kept aside and the message is re-read with `message.get` until the two can be stitched. */
 import { $, $all, setText, plural, on, send, fetchPage } from "./lib.js";
 import { renderMarkdown, renderSources, renderImages, copyWithFeedback } from "./chat_markdown.js";
-import { setTitle } from "./chat_list.js";
+import { setTitle, listConversation } from "./chat_list.js";
 import * as composer from "./chat_composer.js";
 
 const ACTIVE = new Set(["queued", "streaming"]);
@@ -320,6 +320,7 @@ function onMessage(event) {
   if (payload.role !== "user" || known) return;
   const sent = composer.confirmPending()?.trim();
   if (sent && $("[data-chat-title]").textContent.trim() === "New chat") setTitle(sent.split(/\r?\n/)[0].slice(0, 60)); // as the server names it
+  if (sent !== undefined) listConversation($("[data-chat-title]").textContent);
   scrollToBottom();
 }
 

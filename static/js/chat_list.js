@@ -10,8 +10,9 @@ const conversationId = Number(root?.getAttribute("data-conversation"));
 
 function renameListItem(item, title) {
   $("[data-convo-title]", item).textContent = title;
-  $("input[name='title']", item).value = title;
-  $("[data-rename]", item).setAttribute("aria-label", `Rename “${title}”`);
+  const input = $("input[name='title']", item);
+  if (input) input.value = title;
+  $("[data-rename]", item)?.setAttribute("aria-label", `Rename “${title}”`);
   const deleteForm = $("form[data-confirm]", item);
   if (deleteForm) {
     deleteForm.setAttribute("data-confirm", `Delete “${title}”? Its messages are removed for good.`);
@@ -26,6 +27,24 @@ export function setTitle(title) {
   doc.title = `${title} · Chat · Hearth`;
   const item = $(`.convo[data-convo='${conversationId}']`);
   if (item) renameListItem(item, title);
+}
+
+/** A new chat got its first message: it joins the list (renaming and deleting come with a reload). */
+export function listConversation(title) {
+  if ($(`.convo[data-convo='${conversationId}']`)) return;
+  const item = document.createElement("li");
+  item.className = "convo convo--current";
+  item.setAttribute("data-convo", String(conversationId));
+  const link = document.createElement("a");
+  link.className = "convo__link";
+  link.href = window.location.pathname;
+  link.setAttribute("aria-current", "page");
+  link.setAttribute("data-convo-title", "");
+  link.textContent = title;
+  item.append(link);
+  $(".convos")?.prepend(item);
+  const empty = $("[data-chat-list-empty]");
+  if (empty) empty.hidden = true;
 }
 
 /* ------------------------------------------------------- the list drawer */

@@ -117,8 +117,8 @@ def screenshot(page: Any, name: str) -> Path:
 
 @pytest.fixture(name="open_at")
 def open_at_fixture(browser: Any, web_server: str) -> Iterator[Callable[..., Any]]:
-    """open_at(user, path, size) -> a logged-in page at `size`: "laptop" (1366x850) or "phone"
-    (390x844, with touch and no hover). Console errors land on `page.problems`."""
+    """open_at(user, path, size) -> a page at `size`: "laptop" (1366x850) or "phone" (390x844, with
+    touch and no hover), signed in as `user` (None: signed out). Console errors land on `page.problems`."""
     from tests.support.browser import log_in
 
     contexts: list[Any] = []
@@ -135,7 +135,8 @@ def open_at_fixture(browser: Any, web_server: str) -> Iterator[Callable[..., Any
             is_mobile=phone,
         )
         contexts.append(context)
-        log_in(context, web_server, user)
+        if user is not None:
+            log_in(context, web_server, user)
         page = context.new_page()
         page.problems = []
         page.on("pageerror", lambda error: page.problems.append(f"pageerror: {error}"))
