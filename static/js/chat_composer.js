@@ -211,6 +211,16 @@ async function uploadPhoto(item) {
   else showError(`“${name}” wasn't attached: ${typeof data?.error === "string" ? data.error : `The server answered ${status}.`}`);
 }
 
+// The server's own words (chat.services._require_vision), said when the photo is attached, not after Send.
+function photoProblem() {
+  const option = $("#chat-model")?.selectedOptions[0];
+  if (!option || option.hasAttribute("data-vision")) return "";
+  const name = option.getAttribute("data-name");
+  const names = root.getAttribute("data-vision-models");
+  if (names) return `${name} cannot see photos. Switch this conversation to a model with vision: ${names}.`;
+  return `${name} cannot see photos, and no vision model is installed. The owner can import a vision GGUF and its mmproj projector on the Models page.`;
+}
+
 let attachmentSeq = 0;
 function addFiles(files) {
   if (!hasModel) return;
@@ -228,6 +238,7 @@ function addFiles(files) {
     uploadPhoto(item);
   }
   renderAttachments();
+  if (attachments.length && photoProblem()) showError(photoProblem());
 }
 
 /* ------------------------------------------------------------------ start */

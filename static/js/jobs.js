@@ -60,10 +60,19 @@ function showList() {
   for (const element of $all("[data-jobs-when-any]")) element.hidden = false;
 }
 
+// The filter the page was opened with: "" hides chat answers, "all" shows everything, else one kind.
+function shown(kind) {
+  const filter = list.getAttribute("data-kind-filter") || "";
+  const known = $all("#jobs-kind option").some((option) => option.value === filter);
+  if (filter === "all") return true;
+  return known && filter ? kind === filter : kind !== "chat";
+}
+
 function handleJob(job) {
   if (!isJob(job)) return;
   let row = rowFor(job.id);
   if (!row) {
+    if (!shown(job.kind)) return;
     row = buildRow(job);
     list.prepend(row);
     showList();
@@ -96,6 +105,7 @@ if (list && template) {
     /* rows keep their rendered state */
   }
   $("#main").addEventListener("submit", onSubmit);
+  $("#jobs-kind")?.addEventListener("change", (event) => event.target.form.submit());
   on("job", (message) => handleJob(message.job));
   on("socket:open", () => {
     for (const row of $all("[data-job-id]", list)) send({ action: "job.get", id: Number(row.getAttribute("data-job-id")) });

@@ -92,3 +92,25 @@ def test_an_answer_written_without_documents_says_so_quietly(
     assert_seen(page, "label.chat-docs__mode:has-text('Only from my documents')")
     screenshot(page, f"no-document-used-{size}")
     assert page.problems == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_photo_for_a_text_only_model_is_warned_about_when_attached(
+    alice: Any, tiny_models: dict[str, Path], open_at: Any, size: str, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    chat_model_add(tiny_models["llama3"])  # no projector: it cannot see photos
+    photo = tmp_path / "cat.png"
+    Image.new("RGB", (48, 32), (200, 30, 30)).save(photo, "PNG")
+    conversation = Conversation.objects.create(owner=alice)
+    page = open_at(alice, f"/chat/{conversation.pk}/", size)
+
+    page.set_input_files("[data-file-input]", str(photo))
+
+    assert_seen(page, "[data-composer-error]")
+    warning = page.inner_text("[data-composer-error]")
+    assert "Tiny llama3 cannot see photos, and no vision model is installed." in warning
+    assert not Message.objects.filter(conversation=conversation).exists()  # said before anything was sent
+    screenshot(page, f"photo-warning-{size}")
+    assert page.problems == []
