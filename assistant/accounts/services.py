@@ -29,3 +29,18 @@ def member_set_active(*, member: User, active: bool) -> None:
         raise PermissionError("The owner account cannot be disabled.")
     member.is_active = active
     member.save(update_fields=["is_active"])
+
+
+def member_password_reset(*, member: User, password: str) -> None:
+    """The owner gives a member a new password (already validated); the member's sessions end with the old one."""
+    if member.is_superuser:
+        raise PermissionError("The owner changes their own password under Settings.")
+    member.set_password(password)
+    member.save(update_fields=["password"])
+
+
+def member_rename(*, member: User, display_name: str) -> User:
+    """The name Hearth shows for a member (their username stays what they sign in with)."""
+    member.first_name = " ".join(display_name.split())[:150]
+    member.save(update_fields=["first_name"])
+    return member

@@ -30,7 +30,7 @@ def test_signing_in_lands_on_chat(alice: Any, tiny_models: dict[str, Path], open
     page = open_at(None, "/login/", size)
     page.fill("input[name='username']", "alice")
     page.fill("input[name='password']", PASSWORD)
-    page.click("button[type='submit']")
+    page.click("main button[type='submit']")
 
     page.wait_for_url(re.compile(r"/chat/\d+/$"))
     assert_seen(page, "[data-composer-text]")
