@@ -201,7 +201,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "chat"  # the latest conversation, or one to start
 LOGOUT_REDIRECT_URL = "login"
 
 # Five wrong passwords for one account from one address lock that pair out for 15 minutes.
@@ -383,6 +383,7 @@ HEARTH_RAG_MIN_SCORE = env_float("HEARTH_RAG_MIN_SCORE", 0.49, minimum=0.0)
 HEARTH_VOICE_MODEL = env_choice("HEARTH_VOICE_MODEL", "BASE", choices=("BASE", "TINY.EN")).lower()
 # Recordings larger or longer than these are refused at upload.
 HEARTH_VOICE_MAX_MB = env_int("HEARTH_VOICE_MAX_MB", 500, minimum=1)
+HEARTH_VOICE_MAX_BYTES = HEARTH_VOICE_MAX_MB * 1_000_000
 HEARTH_VOICE_MAX_HOURS = env_float("HEARTH_VOICE_MAX_HOURS", 4.0, minimum=0.01)
 # CPU threads faster-whisper decodes with; 0 uses every core.
 HEARTH_VOICE_THREADS = env_int("HEARTH_VOICE_THREADS", 0, minimum=0)

@@ -34,3 +34,19 @@ def member_set_active(*, member: User, active: bool) -> None:
     member.save(update_fields=["is_active"])
     if not active:
         sessions_revoke(user_id=member.pk)
+
+
+def member_password_reset(*, member: User, password: str) -> None:
+    """The owner gives a member a new password (already validated); the member's sessions end with the old one."""
+    if member.is_superuser:
+        raise PermissionError("The owner changes their own password under Settings.")
+    member.set_password(password)
+    member.save(update_fields=["password"])
+    sessions_revoke(user_id=member.pk)
+
+
+def member_rename(*, member: User, display_name: str) -> User:
+    """The name Hearth shows for a member (their username stays what they sign in with)."""
+    member.first_name = " ".join(display_name.split())[:150]
+    member.save(update_fields=["first_name"])
+    return member

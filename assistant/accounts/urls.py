@@ -11,5 +11,7 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("household/", views.household, name="household"),
     path("household/<int:member_id>/toggle/", views.member_toggle, name="member_toggle"),
+    path("household/<int:member_id>/password/", views.member_password, name="member_password"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/name/", views.display_name_update, name="display_name_update"),
 ]

@@ -8,13 +8,20 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import PasswordChangeForm, UserCreationForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm, UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from assistant.accounts.forms import GuardedPasswordChangeForm
-from assistant.accounts.services import SetupAlreadyDone, member_create, member_set_active, owner_create
+from assistant.accounts.services import (
+    SetupAlreadyDone,
+    member_create,
+    member_password_reset,
+    member_rename,
+    member_set_active,
+    owner_create,
+)
 from assistant.accounts.sessions import sessions_revoke
 from assistant.core.http import owner_required
 
@@ -71,6 +78,20 @@ def member_toggle(request: HttpRequest, member_id: int) -> HttpResponse:
     return redirect("household")
 
 
+@owner_only
+def member_password(request: HttpRequest, member_id: int) -> HttpResponse:
+    member = get_object_or_404(get_user_model(), pk=member_id, is_superuser=False)
+    form = SetPasswordForm(member, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        member_password_reset(member=member, password=form.cleaned_data["new_password1"])
+        messages.success(
+            request,
+            f"{member.username}'s password was reset. Tell them the new one; they can change it under Settings.",
+        )
+        return redirect("household")
+    return render(request, "accounts/member_password.html", {"form": form, "member": member})
+
+
 def settings_page(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/settings.html")
 
@@ -102,3 +123,10 @@ class SignOut(auth_views.LogoutView):
         if user_id is not None and session_key:
             sessions_revoke(user_id=user_id, session_key=session_key)
         return response
+
+
+@require_POST
+def display_name_update(request: HttpRequest) -> HttpResponse:
+    member = member_rename(member=request.user, display_name=request.POST.get("display_name", ""))  # type: ignore[arg-type]
+    messages.success(request, f"Hearth now calls you {member.first_name or member.username}.")
+    return redirect("settings")

@@ -195,8 +195,9 @@ def _write_answer(context: JobContext, answer: Message) -> str:
     except ChatError as exc:
         raise JobFailed(str(exc)) from exc
     retrieval = _retrieve(answer)
-    if retrieval is not None and not retrieval.passages:
+    if retrieval is not None and not retrieval.passages and retrieval.strict:
         return _answer_not_found(answer, retrieval)
+    unused = retrieval.unused_text if retrieval is not None and not retrieval.passages else ""
     engine, spec = chat_engine(), _spec_for(model)
     plan = _plan(engine, spec, model, answer, retrieval.passages if retrieval else ())
     _set_state(answer, Message.State.STREAMING, model_name=model.name, sources=sources_payload(plan.passages))
@@ -212,9 +213,8 @@ def _write_answer(context: JobContext, answer: Message) -> str:
         writer.finish(state=Message.State.FAILED, stats=stats, error=f"The model failed: {exc}")
         raise JobFailed(f"The model failed: {exc}") from exc
     stopped = stats.finish_reason == "stopped"
-    writer.finish(
-        state=Message.State.INCOMPLETE if stopped else Message.State.COMPLETE, stats=stats, notice=plan.notice
-    )
+    notice = " ".join(part for part in (unused, plan.notice) if part)[:300]
+    writer.finish(state=Message.State.INCOMPLETE if stopped else Message.State.COMPLETE, stats=stats, notice=notice)
     Conversation.objects.filter(pk=answer.conversation_id).update(updated_at=timezone.now())
     if stopped:
         raise JobCancelled

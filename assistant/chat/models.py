@@ -27,8 +27,11 @@ class Persona(models.Model):
 
 class Conversation(models.Model):
     class DocumentsScope(models.TextChoices):
+        # Documents help when they match; otherwise the model answers as usual, with a quiet note.
         ALL = "all", "All my documents"
         SELECTED = "selected", "Selected documents"
+        # Strict: no matching passage, no answer ("I didn't find this in your documents").
+        ONLY = "only", "Only from my documents"
         NONE = "none", "No documents"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")

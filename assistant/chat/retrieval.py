@@ -1,9 +1,10 @@
 """Finding the passages of a member's documents and voice notes that an answer should be written from.
 
 The llm worker calls `answer_passages` before generation; the conversation's documents scope says
-which documents are searched (all the owner's ready documents, the selected ones, or none). Voice
-notes are a second source (assistant.voice.search), searched when the scope is all: both kinds are
-scored 0..1 the same way, so they are merged by score.
+which documents are searched (all the owner's ready documents, the selected ones, or none), and
+whether an answer may be written without a matching passage (every scope but "only"). Voice notes are
+a second source (assistant.voice.search), searched with all the documents: both kinds are scored 0..1
+the same way, so they are merged by score.
 """
 
 from __future__ import annotations
@@ -29,9 +30,16 @@ class Retrieval:
     scope_label: str  # e.g. "all your documents (3)" or "the selected documents: Manual.pdf"
     passages: list[Source]
 
+    strict: bool = False  # "only from my documents": no passage, no answer
+
     @property
     def not_found_text(self) -> str:
         return f"{NOT_FOUND} I searched {self.scope_label}."
+
+    @property
+    def unused_text(self) -> str:
+        """The quiet line under an answer the model wrote without documents, because none matched."""
+        return f"No document was used: nothing in {self.scope_label} matched the question."
 
 
 def scope_document_ids(conversation: Conversation) -> list[int] | None:
@@ -46,8 +54,8 @@ def scope_document_ids(conversation: Conversation) -> list[int] | None:
 
 
 def scope_voice_notes(conversation: Conversation) -> int:
-    """How many transcribed voice notes an answer may use: all of them when the scope is all, else none."""
-    if conversation.documents_scope != Conversation.DocumentsScope.ALL:
+    """How many transcribed voice notes an answer may use: all of them with all the documents, else none."""
+    if conversation.documents_scope not in (Conversation.DocumentsScope.ALL, Conversation.DocumentsScope.ONLY):
         return 0
     return VoiceNote.objects.owned_by(conversation.owner_id).searchable().count()
 
@@ -79,7 +87,9 @@ def answer_passages(*, conversation: Conversation, question: str) -> Retrieval |
         found += voice_search(owner=conversation.owner, query=question, limit=limit)
     kept = [passage for passage in found if passage.score >= settings.HEARTH_RAG_MIN_SCORE]
     kept.sort(key=lambda passage: -passage.score)
-    return Retrieval(scope_label=_scope_label(conversation, document_ids or [], notes), passages=kept[:limit])
+    strict = conversation.documents_scope == Conversation.DocumentsScope.ONLY
+    label = _scope_label(conversation, document_ids or [], notes)
+    return Retrieval(scope_label=label, passages=kept[:limit], strict=strict)
 
 
 def context_block(passages: list[Source]) -> str:

@@ -91,6 +91,18 @@ def conversation_create(*, owner: Any, model: LocalModel | None = None) -> Conve
     return Conversation.objects.create(owner=owner, model=model)
 
 
+def conversation_start(*, owner: Any) -> Conversation:
+    """A conversation to write in: the member's newest one that has no message yet, else a new one,
+    so "New chat" never piles up empty entries."""
+    empty = conversations_for(owner=owner).filter(messages__isnull=True).first()
+    return empty or conversation_create(owner=owner)
+
+
+def conversations_listed(*, owner: Any) -> QuerySet[Conversation]:
+    """The chats the list shows: those with at least one message, newest first."""
+    return conversations_for(owner=owner).filter(pk__in=Message.objects.values("conversation_id"))
+
+
 def conversation_rename(*, conversation: Conversation, title: str) -> Conversation:
     conversation.title = title.strip()[:200] or DEFAULT_TITLE
     conversation.save(update_fields=["title", "updated_at"])

@@ -14,12 +14,13 @@ from django.views.decorators.http import require_POST
 from assistant.chat.images import ImageRejected, image_ingest
 from assistant.chat.services import (
     ChatError,
-    conversation_create,
     conversation_delete,
     conversation_get,
     conversation_rename,
     conversation_settings_update,
+    conversation_start,
     conversations_for,
+    conversations_listed,
     conversations_search,
     message_get,
     message_payload,
@@ -40,9 +41,8 @@ def _conversation(request: MemberRequest, conversation_id: int) -> Conversation:
 
 
 def chat_index(request: MemberRequest) -> HttpResponse:
-    latest = conversations_for(owner=request.user).first()
-    if latest is None:
-        latest = conversation_create(owner=request.user)
+    """Signing in lands here: the latest conversation, or one to start."""
+    latest = conversations_for(owner=request.user).first() or conversation_start(owner=request.user)
     return redirect("conversation", conversation_id=latest.pk)
 
 
@@ -55,7 +55,7 @@ def conversation_page(request: MemberRequest, conversation_id: int) -> HttpRespo
         "chat/page.html",
         {
             "conversation": conversation,
-            "conversations": conversations_for(owner=request.user)[:200],
+            "conversations": conversations_listed(owner=request.user)[:200],
             "history": [message_payload(message) for message in history],
             "chat_models": chat_models,
             "default_model": next((m for m in chat_models if m.is_default), None),
@@ -70,7 +70,7 @@ def conversation_page(request: MemberRequest, conversation_id: int) -> HttpRespo
 
 @require_POST
 def conversation_new(request: MemberRequest) -> HttpResponse:
-    return redirect("conversation", conversation_id=conversation_create(owner=request.user).pk)
+    return redirect("conversation", conversation_id=conversation_start(owner=request.user).pk)
 
 
 @require_POST

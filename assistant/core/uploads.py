@@ -57,6 +57,8 @@ UPLOAD_ROUTES: tuple[UploadRoute, ...] = (
     UploadRoute("/documents/upload/", "HEARTH_DOCUMENT_MAX_BYTES"),
     UploadRoute("/chat/images/", "HEARTH_IMAGE_UPLOAD_MAX_BYTES"),
     UploadRoute("/models/upload/", "HEARTH_MODEL_UPLOAD_MAX_BYTES", owner_only=True),
+    UploadRoute("/photos/upload/", "HEARTH_PHOTO_MAX_BYTES"),
+    UploadRoute("/voice/upload/", "HEARTH_VOICE_MAX_BYTES"),
 )
 
 

@@ -7,7 +7,7 @@ from assistant.core.http import wants_json
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("jobs")
+    return redirect("chat")
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -14,18 +14,19 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assistant.core.events import JobPayload, event_publish
 from assistant.jobs.models import ACTIVE_STATUSES, Job, JobEvent, JobStatus
-from assistant.jobs.registry import kind_spec
+from assistant.jobs.registry import KINDS, kind_spec
 
 log = logging.getLogger(__name__)
 
 # The one Celery task every job runs through (assistant.jobs.tasks.run_job).
 RUN_JOB_TASK = "hearth.run_job"
+
 
 class JobLost(Exception):
     """This worker's claim on the job is gone: it was cancelled, finished or taken over."""
@@ -232,3 +233,21 @@ def jobs_requeue_stale() -> list[int]:
     for job_id in [*revived, *lost]:
         job_dispatch(job_id=job_id)
     return revived
+
+
+# The Jobs page's filter: "" hides chat answers (one per message, they would flood the page), "all" shows every job.
+QUIET_KINDS = ("chat",)
+
+
+def jobs_filter_choices() -> list[tuple[str, str]]:
+    return [("", "All but chat answers"), ("all", "Everything"), *((spec.kind, spec.label) for spec in KINDS)]
+
+
+def jobs_listed(*, owner: Any, kind: str) -> QuerySet[Job]:
+    """The member's jobs the Jobs page shows for `kind` (a filter value; unknown ones count as "")."""
+    jobs = Job.objects.owned_by(owner)
+    if kind == "all":
+        return jobs
+    if kind in {spec.kind for spec in KINDS}:
+        return jobs.filter(kind=kind)
+    return jobs.exclude(kind__in=QUIET_KINDS)

@@ -7,7 +7,14 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from assistant.core.http import MemberRequest, json_or_redirect
-from assistant.jobs.services import job_cancel, job_create, job_payload, job_retry
+from assistant.jobs.services import (
+    job_cancel,
+    job_create,
+    job_payload,
+    job_retry,
+    jobs_filter_choices,
+    jobs_listed,
+)
 from assistant.models import Job
 
 PAGE_SIZE = 100
@@ -18,8 +25,10 @@ def _own_job(request: MemberRequest, job_id: int) -> Job:
 
 
 def jobs_page(request: MemberRequest) -> HttpResponse:
-    jobs = Job.objects.owned_by(request.user)[:PAGE_SIZE]
-    return render(request, "jobs/list.html", {"jobs": jobs, "payloads": [job_payload(job) for job in jobs]})
+    kind = request.GET.get("kind", "")
+    jobs = jobs_listed(owner=request.user, kind=kind)[:PAGE_SIZE]
+    context = {"jobs": jobs, "payloads": [job_payload(job) for job in jobs], "kind": kind}
+    return render(request, "jobs/list.html", {**context, "kinds": jobs_filter_choices()})
 
 
 def jobs_api(request: MemberRequest) -> JsonResponse:

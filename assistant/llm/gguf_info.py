@@ -7,6 +7,7 @@ the file whole: a truncated download fails here instead of crashing llama.cpp la
 from __future__ import annotations
 
 import functools
+import re
 import struct
 from collections import Counter
 from dataclasses import dataclass
@@ -132,3 +133,20 @@ def ram_needed_bytes(*, info: GgufInfo, context: int) -> int:
 def ram_estimate_bytes(*, size_bytes: int, kv_bytes_per_token: int, context: int) -> int:
     """ram_needed_bytes from stored numbers, for pages that must not open the file."""
     return int((size_bytes + kv_bytes_per_token * context) * 1.1)
+
+
+_QUANT_SUFFIX = re.compile(r"[._-](?:I?Q\d\w*|F16|F32|BF16)$", re.IGNORECASE)
+
+
+def readable_name(*, name: str, stem: str) -> str:
+    """The name a person reads for a model: general.name, unless the file names the same model with
+    more care ("SmolLM2-135M-Instruct.Q4_1" beside the machine-made "Smollm2 135M 8k Lc100K Mix1 Ep2"),
+    or the file's name when there is no general.name; never the quantization suffix."""
+    base = _QUANT_SUFFIX.sub("", stem) or stem
+    curated = any(c.isupper() for c in base) and any(c.islower() for c in base)
+    first = name.split()[0] if name.split() else ""
+    # The file spells the same model with more care than general.name ("SmolLM2-…" and "Smollm2 …").
+    respelled = curated and bool(first) and base.lower().startswith(first.lower()) and not base.startswith(first)
+    if respelled or not name or name == stem:
+        return " ".join(re.split(r"[\s_-]+", base)).strip() or stem
+    return name

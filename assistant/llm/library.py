@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 
 from assistant.core.default_models import CHAT as PACKAGE_CHAT
 from assistant.llm.gguf_header import GgufInvalid
-from assistant.llm.gguf_info import GgufInfo, gguf_info_read
+from assistant.llm.gguf_info import GgufInfo, gguf_info_read, readable_name
 from assistant.llm.pairing import ModelRefused, local_models_ensure_default, models_auto_pair
 from assistant.models import Job, LocalModel
 
@@ -188,6 +188,7 @@ def _register(
     read looks changed to the next scan and is read again.
     """
     fields = _row_fields(info=info, role=role, mtime_ns=mtime_ns, from_package=from_package)
+    fields["name"] = readable_name(name=info.name, stem=path.stem)[:200]
     for attempt in range(2):
         try:
             with transaction.atomic():

@@ -98,3 +98,13 @@ def local_models_ensure_default() -> LocalModel | None:
         return local_model_set_default(model=candidate)
     except IntegrityError:
         return chats.filter(is_default=True).first()
+
+
+def local_model_rename(*, model: LocalModel, name: str) -> LocalModel:
+    """The name the household reads for a model (its file keeps its own). Empty or blank is refused."""
+    cleaned = " ".join(name.split())[:200]
+    if not cleaned:
+        raise ModelRefused('Give the model a name to show, for example "SmolLM2 135M Instruct".')
+    LocalModel.objects.filter(pk=model.pk).update(name=cleaned)
+    model.refresh_from_db()
+    return model

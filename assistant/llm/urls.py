@@ -9,5 +9,6 @@ urlpatterns = [
     path("models/scan/", views.models_scan, name="models_scan"),
     path("models/<int:model_id>/default/", views.model_set_default, name="model_set_default"),
     path("models/<int:model_id>/pair/", views.model_pair, name="model_pair"),
+    path("models/<int:model_id>/rename/", views.model_rename, name="model_rename"),
     path("models/<int:model_id>/delete/", views.model_delete, name="model_delete"),
 ]

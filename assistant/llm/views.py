@@ -35,7 +35,7 @@ from assistant.llm.importing import (
     upload_staging_path,
 )
 from assistant.llm.library import local_model_delete, models_dir, models_scan_start
-from assistant.llm.pairing import ModelRefused, local_model_pair, local_model_set_default
+from assistant.llm.pairing import ModelRefused, local_model_pair, local_model_rename, local_model_set_default
 from assistant.models import Job, LocalModel
 from assistant.photos.services import clip_section
 
@@ -124,6 +124,18 @@ def model_set_default(request: HttpRequest, model_id: int) -> HttpResponse:
     except ModelRefused as exc:
         return _refused(request, str(exc))
     messages.success(request, f"{model.name} is now the household's default model.")
+    return redirect("models")
+
+
+@require_POST
+@_owner_only
+def model_rename(request: HttpRequest, model_id: int) -> HttpResponse:
+    model = get_object_or_404(LocalModel, pk=model_id)
+    try:
+        local_model_rename(model=model, name=request.POST.get("name", ""))
+    except ModelRefused as exc:
+        return _refused(request, str(exc))
+    messages.success(request, f"The model is now called {model.name}.")
     return redirect("models")
 
 

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from assistant.core.http import MemberRequest, is_owner, json_or_redirect, owner_required, wants_json
+from assistant.core.uploads import UploadRefused, upload_refused_response, uploads_of
 from assistant.photos.intake import PhotoRejected
 from assistant.photos.models import ClipModel, ClipStatus, Photo
 from assistant.photos.search import (
@@ -81,8 +82,11 @@ def photos_more(request: MemberRequest) -> HttpResponse:
 
 @require_POST
 def photos_upload(request: MemberRequest) -> HttpResponse:
-    """One file (field `file`) from a script, answered in JSON; or a plain form's many files."""
-    uploads = request.FILES.getlist("file")
+    """One file (the raw body) from a script, answered in JSON; or a plain form's many files."""
+    try:
+        uploads = uploads_of(request, field="file")
+    except UploadRefused as exc:
+        return upload_refused_response(exc)
     if wants_json(request):
         if len(uploads) != 1:
             return JsonResponse({"error": "Send one file at a time, in the field “file”."}, status=400)

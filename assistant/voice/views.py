@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from assistant.core.http import MemberRequest, wants_json
+from assistant.core.uploads import UploadRefused, upload_refused_response, uploads_of
 from assistant.voice.intake import AudioRejected, max_bytes
 from assistant.voice.models import Segment, VoiceNote, VoiceNoteStatus
 from assistant.voice.ranges import ranged_file_response
@@ -67,9 +68,15 @@ def voice_page(request: MemberRequest) -> HttpResponse:
 
 @require_POST
 def voice_upload_view(request: MemberRequest) -> HttpResponse:
-    """One recording or file (field `file`), with optional `title`, `model` and `language`."""
-    upload = request.FILES.get("file")
-    fields = {key: request.POST.get(key, "") for key in ("title", "model", "language")}
+    """One recording or file (the raw body, or a form's field `file`), with optional `title`, `model` and
+    `language` (in the address with a raw body, in the form otherwise)."""
+    try:
+        uploads = uploads_of(request, field="file")
+    except UploadRefused as exc:
+        return upload_refused_response(exc)
+    upload = uploads[0] if uploads else None
+    given = request.POST if request.POST else request.GET
+    fields = {key: given.get(key, "") for key in ("title", "model", "language")}
     if upload is None:
         return _refused(request, "Choose a recording to upload, in the field “file”.")
     try:

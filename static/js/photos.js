@@ -6,6 +6,8 @@
    Server data is only put in the page with textContent; tiles come as HTML rendered (and escaped) by
    Django templates. */
 
+import { upload } from "./lib.js";
+
 const doc = document;
 const Hearth = window.Hearth;
 const PARALLEL = 2;
@@ -161,28 +163,17 @@ function refuse(message, existing) {
 }
 
 function uploadOne(file) {
-  const body = new FormData();
-  body.append("file", file, file.name);
-  return fetch(page.getAttribute("data-upload-url"), {
-    method: "POST",
-    body,
-    credentials: "same-origin",
-    headers: { Accept: "application/json", "X-CSRFToken": Hearth.csrfToken(form) },
-  })
-    .then((response) => response.json().catch(() => ({})).then((data) => ({ response, data })))
-    .then(({ response, data }) => {
-      if (response.status === 201) {
-        addTile(data.html, data.photo);
-        if (data.notice) refuse(data.notice);
-        return true;
-      }
-      refuse(data.error || `${file.name} could not be uploaded (the server answered ${response.status}).`, data.existing);
-      return false;
-    })
-    .catch(() => {
-      refuse(`${file.name}: the connection was lost during the upload, so it was not kept. Try again.`);
-      return false;
-    });
+  // The file itself is the body (lib.js upload): the server streams it to disk without parsing a form.
+  return upload(page.getAttribute("data-upload-url"), file, { form }).done.then(({ status, data }) => {
+    if (status === 201 && data) {
+      addTile(data.html, data.photo);
+      if (data.notice) refuse(data.notice);
+      return true;
+    }
+    if (status === 0) refuse(`${file.name}: the connection was lost during the upload, so it was not kept. Try again.`);
+    else refuse(data?.error || `${file.name} could not be uploaded (the server answered ${status}).`, data?.existing);
+    return false;
+  });
 }
 
 function pump() {

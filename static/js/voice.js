@@ -5,6 +5,8 @@
    recorder says why and what to do instead of showing a button that cannot work. Server data is only
    put in the page with textContent. */
 
+import { upload } from "./lib.js";
+
 const Hearth = window.Hearth;
 const page = document.querySelector("[data-voice-page]");
 // What MediaRecorder is asked for, best first: Chrome and Firefox take WebM/Opus, Safari only MP4/AAC.
@@ -167,28 +169,21 @@ class Recorder {
 
   async upload() {
     const type = (this.media.mimeType || this.chunks[0]?.type || "audio/webm").split(";")[0];
-    const blob = new Blob(this.chunks, { type });
-    const form = new FormData();
+    const file = new File(this.chunks, `recording${SUFFIX[type] || ".webm"}`, { type });
     const title = this.root.querySelector("[data-rec-title]").value.trim();
-    form.append("file", blob, `recording${SUFFIX[type] || ".webm"}`);
-    form.append("title", title || `Voice note, ${new Date().toLocaleString([], { dateStyle: "medium", timeStyle: "short" })}`);
-    this.root.querySelectorAll("[data-choice]").forEach((select) => form.append(select.name, select.value));
-    try {
-      const response = await fetch(page.dataset.uploadUrl, {
-        method: "POST",
-        body: form,
-        headers: { Accept: "application/json", "X-CSRFToken": Hearth.csrfToken() },
-        credentials: "same-origin",
-      });
-      const answer = await response.json();
-      if (!response.ok) throw new Error(answer.error || `The upload failed (${response.status}).`);
+    // The recording itself is the body (lib.js upload); its title and choices go in the address.
+    const query = new URLSearchParams({ title: title || `Voice note, ${new Date().toLocaleString([], { dateStyle: "medium", timeStyle: "short" })}` });
+    this.root.querySelectorAll("[data-choice]").forEach((select) => query.append(select.name, select.value));
+    const { status, data } = await upload(`${page.dataset.uploadUrl}?${query}`, file).done;
+    if (status === 201 && data?.note) {
       this.say("Uploaded. Transcribing…");
-      window.location.assign(answer.note.url);
-    } catch (error) {
-      this.say(error.message);
-      this.show("start");
-      Hearth.toast({ title: "The recording was not saved", text: error.message, tone: "error" });
+      window.location.assign(data.note.url);
+      return;
     }
+    const error = data?.error || (status === 0 ? "The connection was lost during the upload." : `The upload failed (${status}).`);
+    this.say(error);
+    this.show("start");
+    Hearth.toast({ title: "The recording was not saved", text: error, tone: "error" });
   }
 }
 

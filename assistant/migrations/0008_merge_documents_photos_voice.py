@@ -1,9 +1,0 @@
-"""Photos, voice notes and the new document passages arrived side by side; this joins their migrations."""
-
-from django.db import migrations
-
-
-class Migration(migrations.Migration):
-    dependencies = [("assistant", "0007_documents"), ("assistant", "0007_photos"), ("assistant", "0007_voice")]
-
-    operations: list[migrations.operations.base.Operation] = []
