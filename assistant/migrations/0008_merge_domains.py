@@ -11,4 +11,4 @@ class Migration(migrations.Migration):
         ("assistant", "0007_voice"),
     ]
 
-    operations: list[migrations.operations.base.Operation] = []
+    operations = []
