@@ -9,13 +9,11 @@ chromadb is imported on first use, never on the web import path.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from assistant.core.vectors import chroma_client, collection_get
+from assistant.core.vectors import chroma_client, collection_call, collection_forget, vector_store_answering
 
 COLLECTION_PREFIX = "hearth_photos_"
 COLLECTION_METADATA = {"hnsw:space": "cosine"}
@@ -40,43 +38,9 @@ def collection_name(*, owner_id: int, model_id: int) -> str:
     return f"{COLLECTION_PREFIX}{owner_id}_m{model_id}"
 
 
-@contextmanager
-def _answering() -> Iterator[None]:
-    """Turn "the server is not there" into ConnectionError, which the job runner retries."""
-    import httpx
-
-    try:
-        yield
-    except httpx.TransportError as exc:
-        raise ConnectionError(f"the vector store did not answer ({exc})") from exc
-    except ValueError as exc:
-        if "could not connect" in str(exc).lower():
-            raise ConnectionError(f"the vector store did not answer ({exc})") from exc
-        raise
-
-
-_collections: dict[str, Any] = {}
-_lock = threading.Lock()
-
-
-def _collection(name: str) -> Any:
-    with _lock:
-        if name not in _collections:
-            _collections[name] = collection_get(name=name, metadata=COLLECTION_METADATA)
-        return _collections[name]
-
-
 def _call(owner_id: int, model_id: int, action: Callable[[Any], T]) -> T:
-    from chromadb.errors import NotFoundError
-
     name = collection_name(owner_id=owner_id, model_id=model_id)
-    with _answering():
-        try:
-            return action(_collection(name))
-        except NotFoundError:  # dropped on the server since the handle was kept: make it again
-            with _lock:
-                _collections.pop(name, None)
-            return action(_collection(name))
+    return collection_call(name=name, metadata=COLLECTION_METADATA, action=action)
 
 
 def vectors_upsert(
@@ -101,7 +65,7 @@ def vectors_upsert(
 def vectors_delete(*, owner_id: int, photo_ids: Sequence[int]) -> None:
     """Remove the photos' vectors from every CLIP model's collection of the member."""
     ids = [vector_id(pk) for pk in photo_ids]
-    with _answering():
+    with vector_store_answering():
         for name in collection_names(owner_id=owner_id):
             model_id = int(name.rsplit("_m", 1)[1])
             _call(owner_id, model_id, lambda collection: collection.delete(ids=ids))
@@ -110,7 +74,7 @@ def vectors_delete(*, owner_id: int, photo_ids: Sequence[int]) -> None:
 
 def collection_names(*, owner_id: int) -> list[str]:
     prefix = f"{COLLECTION_PREFIX}{owner_id}_m"
-    with _answering():
+    with vector_store_answering():
         return [c.name for c in chroma_client().list_collections() if c.name.startswith(prefix)]
 
 
@@ -119,22 +83,20 @@ def collections_drop(*, owner_id: int, keep_model_id: int | None) -> None:
     keep = collection_name(owner_id=owner_id, model_id=keep_model_id) if keep_model_id else None
     for name in collection_names(owner_id=owner_id):
         if name != keep:
-            with _answering():
+            with vector_store_answering():
                 chroma_client().delete_collection(name)
-            with _lock:
-                _collections.pop(name, None)
+            collection_forget(name=name)
 
 
 def model_collections_drop(*, model_id: int) -> None:
     """Drop every member's collection of one CLIP model (when the household removes that model)."""
     suffix = f"_m{model_id}"
-    with _answering():
+    with vector_store_answering():
         client = chroma_client()
         for collection in client.list_collections():
             if collection.name.startswith(COLLECTION_PREFIX) and collection.name.endswith(suffix):
                 client.delete_collection(collection.name)
-                with _lock:
-                    _collections.pop(collection.name, None)
+                collection_forget(name=collection.name)
 
 
 def vector_get(*, owner_id: int, model_id: int, photo_id: int) -> list[float] | None:

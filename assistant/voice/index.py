@@ -7,13 +7,11 @@ that does not answer raises ConnectionError, which the job runner retries.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from assistant.core.vectors import collection_get
+from assistant.core.vectors import collection_call
 
 COLLECTION_PREFIX = "hearth_voice_"
 COLLECTION_METADATA = {"hnsw:space": "cosine"}
@@ -38,41 +36,8 @@ def collection_name(owner_id: int) -> str:
     return f"{COLLECTION_PREFIX}{owner_id}"
 
 
-@contextmanager
-def _answering() -> Iterator[None]:
-    import httpx
-
-    try:
-        yield
-    except httpx.TransportError as exc:
-        raise ConnectionError(f"the vector store did not answer ({exc})") from exc
-    except ValueError as exc:
-        if "could not connect" in str(exc).lower():
-            raise ConnectionError(f"the vector store did not answer ({exc})") from exc
-        raise
-
-
-_collections: dict[int, Any] = {}
-_lock = threading.Lock()
-
-
-def _collection(owner_id: int) -> Any:
-    with _lock:
-        if owner_id not in _collections:
-            _collections[owner_id] = collection_get(name=collection_name(owner_id), metadata=COLLECTION_METADATA)
-        return _collections[owner_id]
-
-
 def _call(owner_id: int, action: Callable[[Any], T]) -> T:
-    from chromadb.errors import NotFoundError
-
-    with _answering():
-        try:
-            return action(_collection(owner_id))
-        except NotFoundError:  # dropped on the server since the handle was kept
-            with _lock:
-                _collections.pop(owner_id, None)
-            return action(_collection(owner_id))
+    return collection_call(name=collection_name(owner_id), metadata=COLLECTION_METADATA, action=action)
 
 
 def segment_vectors_upsert(

@@ -25,7 +25,7 @@ def photo_collections_drop() -> None:
     """Delete every photos collection on the Chroma server: owner and photo ids repeat between tests."""
     from chromadb.errors import NotFoundError
 
-    from assistant.core.vectors import chroma_client
+    from assistant.core.vectors import chroma_client, collection_forget
     from assistant.photos import store
 
     client = chroma_client()
@@ -33,7 +33,7 @@ def photo_collections_drop() -> None:
         if collection.name.startswith(store.COLLECTION_PREFIX):
             with contextlib.suppress(NotFoundError):
                 client.delete_collection(collection.name)
-    store._collections.clear()
+    collection_forget()
     store._samples.clear()
 
 

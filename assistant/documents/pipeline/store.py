@@ -9,13 +9,11 @@ offsets. A Chroma server that does not answer raises ConnectionError, which the 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from assistant.core.vectors import collection_get
+from assistant.core.vectors import collection_call
 from assistant.documents.pipeline.chunk import Chunk
 
 COLLECTION_PREFIX = "hearth_documents_"
@@ -40,43 +38,8 @@ def collection_name(owner_id: int) -> str:
     return f"{COLLECTION_PREFIX}{owner_id}"
 
 
-@contextmanager
-def _answering() -> Iterator[None]:
-    """Turn "the server is not there" into ConnectionError, whichever way the client says it."""
-    import httpx
-
-    try:
-        yield
-    except httpx.TransportError as exc:
-        raise ConnectionError(f"the vector store did not answer ({exc})") from exc
-    except ValueError as exc:
-        if "could not connect" in str(exc).lower():
-            raise ConnectionError(f"the vector store did not answer ({exc})") from exc
-        raise
-
-
-# A collection handle per member, kept: asking the server for it is a round trip per call otherwise.
-_collections: dict[int, Any] = {}
-_collections_lock = threading.Lock()
-
-
-def _collection(owner_id: int) -> Any:
-    with _collections_lock:
-        if owner_id not in _collections:
-            _collections[owner_id] = collection_get(name=collection_name(owner_id), metadata=COLLECTION_METADATA)
-        return _collections[owner_id]
-
-
 def _call(owner_id: int, action: Callable[[Any], T]) -> T:
-    from chromadb.errors import NotFoundError
-
-    with _answering():
-        try:
-            return action(_collection(owner_id))
-        except NotFoundError:  # dropped on the server since the handle was kept: make it again
-            with _collections_lock:
-                _collections.pop(owner_id, None)
-            return action(_collection(owner_id))
+    return collection_call(name=collection_name(owner_id), metadata=COLLECTION_METADATA, action=action)
 
 
 def vectors_upsert(
