@@ -8,8 +8,6 @@ DATABASE_URL, REDIS_URL and CHROMA_URL at its own services and changes nothing e
 from __future__ import annotations
 
 import os
-import secrets
-import socket
 import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,7 +16,6 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from config.env import (
-    ConfigError,
     env_bool,
     env_choice,
     env_float,
@@ -26,10 +23,10 @@ from config.env import (
     env_int,
     env_list,
     env_path,
-    env_secret,
     env_str,
     env_url,
 )
+from config.machine import lan_hosts, private_dir, secret_key
 
 # No process of Hearth's may reach a model hub: fail at once instead of retrying for a minute.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -46,44 +43,8 @@ MODELS_DIR = env_path("HEARTH_MODELS_DIR", DATA_DIR / "models")
 RUN_DIR = DATA_DIR / "run"
 
 
-def _ensure_private_dir(path: Path) -> Path:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        path.chmod(0o700)
-    except OSError as exc:
-        raise ConfigError(f"cannot create the private folder {path}: {exc}") from exc
-    return path
-
-
 for _folder in (DATA_DIR, MODELS_DIR, RUN_DIR):
-    _ensure_private_dir(_folder)
-
-
-def _secret_key() -> str:
-    """SECRET_KEY from the environment, or one generated on first run and kept in the data dir."""
-    configured = env_secret("SECRET_KEY")
-    if configured:
-        return configured
-    key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
-
-
-def _lan_hosts() -> list[str]:
-    """This machine's names and addresses, so phones on the home network can open Hearth."""
-    import psutil  # light, and only needed at start-up
-
-    hosts = {"localhost", "127.0.0.1", "[::1]", socket.gethostname(), f"{socket.gethostname()}.local"}
-    for addresses in psutil.net_if_addrs().values():
-        for address in addresses:
-            if address.family == socket.AF_INET:
-                hosts.add(address.address)
-            elif address.family == socket.AF_INET6:
-                hosts.add(f"[{address.address.split('%')[0]}]")
-    return sorted(hosts)
+    private_dir(_folder)
 
 
 # --- HTTPS on the home network (assistant/https) ----------------------------------------------
@@ -105,10 +66,10 @@ def _served_certificate_hosts() -> list[str]:
     return certificate_file_names(path=HEARTH_HTTPS_CERT)
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = secret_key(data_dir=DATA_DIR)
 # Off unless asked for: DEBUG pages leak settings and paths to anyone on the LAN.
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _lan_hosts() + _served_certificate_hosts())
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", lan_hosts() + _served_certificate_hosts())
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Behind a reverse proxy that terminates HTTPS: trust its X-Forwarded-Proto, and send cookies only over HTTPS.
 HEARTH_BEHIND_HTTPS_PROXY = env_bool("HEARTH_BEHIND_HTTPS_PROXY", False)
@@ -218,7 +179,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = _ensure_private_dir(DATA_DIR / "static")
+STATIC_ROOT = private_dir(DATA_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -234,7 +195,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # 413 at the headers before it is read (assistant.core.bodygate, assistant.core.web).
 HEARTH_REQUEST_MAX_BYTES = env_int("HEARTH_REQUEST_MAX_KB", 1024, minimum=64) * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = HEARTH_REQUEST_MAX_BYTES
-FILE_UPLOAD_TEMP_DIR = str(_ensure_private_dir(DATA_DIR / "tmp"))
+FILE_UPLOAD_TEMP_DIR = str(private_dir(DATA_DIR / "tmp"))
 # Daphne and Django also spool request bodies to temporary files: a multi-GB model upload must
 # land on the data disk, never fill a small /tmp.
 tempfile.tempdir = FILE_UPLOAD_TEMP_DIR
