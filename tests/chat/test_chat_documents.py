@@ -195,7 +195,7 @@ def test_the_page_shows_sources_and_links_citations_without_running_their_text(
     assert citations == [["[1]", "/documents/42/?page=2#p2"], ["[1]", "/documents/42/?page=2#p2"]]
     assert page.text_content(".msg--assistant .msg__body code") == "[1]"
     assert "[7]" in (page.text_content(".msg--assistant .msg__body") or "")
-    assert page.text_content(".msg__source summary") == "[1] <b>Manual</b>.pdf, page 2 — 83%"
+    assert page.text_content(".msg__source summary") == "[1] <b>Manual</b>.pdf, page 2 — relevance 83%"
     assert page.get_attribute(".msg__source-link", "href") == "/documents/42/?page=2#p2"
     assert "<script>" in (page.text_content(".msg__source-text") or "")  # shown as text
     assert page.evaluate("() => window.__xss") is None
