@@ -63,7 +63,7 @@ def _megabytes(size: int) -> str:
 
 
 def max_bytes() -> int:
-    return int(settings.HEARTH_VOICE_MAX_BYTES)
+    return int(settings.HEARTH_VOICE_MAX_MB) * 1_000_000
 
 
 def max_seconds() -> float:

@@ -6,19 +6,12 @@
    Server data is only put in the page with textContent; tiles come as HTML rendered (and escaped) by
    Django templates. */
 
-import { upload } from "./lib.js";
+import { announce, upload } from "./lib.js";
 
 const doc = document;
 const Hearth = window.Hearth;
 const PARALLEL = 2;
 const SWIPE_PX = 50;
-
-function announce(text) {
-  const region = doc.querySelector("[data-announce]");
-  if (!region) return;
-  region.textContent = "";
-  window.setTimeout(() => { region.textContent = text; }, 50);
-}
 
 function fragment(html) {
   const holder = doc.createElement("template");

@@ -5,17 +5,17 @@
    as a "hearth:sw" event ({detail: {state, error}}) for the Connect a phone page. */
 const root = document.documentElement;
 
-function announce(state, error) {
+function swStateSet(state, error) {
   root.dataset.sw = state;
   document.dispatchEvent(new CustomEvent("hearth:sw", { detail: { state, error: error || "" } }));
 }
 
 if (!("serviceWorker" in navigator) || !window.isSecureContext) {
-  announce("unsupported");
+  swStateSet("unsupported");
 } else {
   navigator.serviceWorker
     .register("/sw.js", { scope: "/" })
     .then(() => navigator.serviceWorker.ready)
-    .then(() => announce("registered"))
-    .catch((error) => announce("failed", `${error.name}: ${error.message}`));
+    .then(() => swStateSet("registered"))
+    .catch((error) => swStateSet("failed", `${error.name}: ${error.message}`));
 }
