@@ -25,7 +25,7 @@ def note_transcribed(*, owner: Any, path: Path, title: str = "Kitchen note", mod
 
 def voice_collections_drop() -> None:
     """Remove every member's voice collection, so ids repeating between tests never meet old vectors."""
-    from assistant.core.vectors import chroma_client
+    from assistant.core.vectors import chroma_client, collection_forget
     from assistant.voice import index
 
     client = chroma_client()
@@ -33,4 +33,4 @@ def voice_collections_drop() -> None:
         name = collection if isinstance(collection, str) else collection.name
         if name.startswith(index.COLLECTION_PREFIX):
             client.delete_collection(name)
-    index._collections.clear()
+    collection_forget()
