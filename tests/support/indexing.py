@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
+from assistant.core.vectors import collection_get
 from assistant.documents.pipeline import store
 from assistant.documents.services import document_upload
 from assistant.jobs.runner import job_execute
@@ -32,7 +33,7 @@ def run_inline(document: Document) -> Job:
 
 
 def vector_ids(document: Document) -> list[str]:
-    collection = store.collection_get(name=store.collection_name(document.owner_id))
+    collection = collection_get(name=store.collection_name(document.owner_id))
     return sorted(collection.get(where={"document_id": document.pk}, include=[])["ids"])
 
 

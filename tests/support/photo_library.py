@@ -72,7 +72,8 @@ def index_inline(owner: Any) -> list[Job]:
 
 
 def vector_ids(owner: Any, model: ClipModel) -> list[str]:
+    from assistant.core.vectors import collection_get
     from assistant.photos import store
 
-    collection = store._collection(store.collection_name(owner_id=owner.pk, model_id=model.pk))
+    collection = collection_get(name=store.collection_name(owner_id=owner.pk, model_id=model.pk))
     return sorted(collection.get(include=[])["ids"])
