@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from assistant.core.vectors import collection_get
 from assistant.documents import indexing
 from assistant.documents.pipeline import store
 from assistant.documents.pipeline.detect import DocumentRejected
@@ -149,7 +150,7 @@ def test_members_never_find_each_others_passages_on_the_real_chroma_server(
     assert {hit.document_id for hit in hits} == {bobs.pk}
     hits = store.vectors_query(owner_id=bob.pk, embedding=vector, document_ids=None, limit=50)
     assert {hit.document_id for hit in hits} == {bobs.pk}
-    stored = store.collection_get(name=store.collection_name(alice.pk)).get(include=["metadatas"])
+    stored = collection_get(name=store.collection_name(alice.pk)).get(include=["metadatas"])
     assert {m["owner_id"] for m in stored["metadatas"]} == {alice.pk}
     assert {m["document_id"] for m in stored["metadatas"]} == {alices.pk}
 
