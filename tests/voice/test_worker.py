@@ -28,6 +28,14 @@ def long_ogg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return audio_convert(source=wav, target=folder / "twelve.ogg", codec="libopus")
 
 
+@pytest.fixture(scope="module")
+def five_minute_ogg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Long enough that a cancel sent at 10% lands mid-note even on a fast, idle machine."""
+    folder = tmp_path_factory.mktemp("five")
+    wav, _ = speech_with_pauses(texts=TEXTS * 5, path=folder / "sixty.wav")
+    return audio_convert(source=wav, target=folder / "sixty.ogg", codec="libopus")
+
+
 @pytest.fixture(autouse=True)
 def _voice_vectors(chroma_server: str) -> None:
     voice_collections_drop()
@@ -63,9 +71,9 @@ def test_progress_is_reported_and_a_killed_worker_restarts_the_note_cleanly(
 
 
 def test_cancel_mid_note_stops_between_segments_and_keeps_no_segment(
-    alice: Any, worker: WorkerProcess, long_ogg: Path
+    alice: Any, worker: WorkerProcess, five_minute_ogg: Path
 ) -> None:
-    note = voice_upload(owner=alice, upload=audio_upload(long_ogg), title="Long note", model="tiny.en")
+    note = voice_upload(owner=alice, upload=audio_upload(five_minute_ogg), title="Long note", model="tiny.en")
     wait_for(lambda: _running_past(note, 0.1), timeout=120, what="the transcription to start")
     job_cancel(job=Job.objects.get(pk=note.job_id))
     wait_for(
