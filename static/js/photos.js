@@ -6,7 +6,7 @@
    Server data is only put in the page with textContent; tiles come as HTML rendered (and escaped) by
    Django templates. */
 
-import { announce, upload } from "./lib.js";
+import { announce, plural, upload } from "./lib.js";
 
 const doc = document;
 const Hearth = window.Hearth;
@@ -17,10 +17,6 @@ function fragment(html) {
   const holder = doc.createElement("template");
   holder.innerHTML = html;
   return holder.content;
-}
-
-function plural(count, word) {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
 
 /* ------------------------------------------------------------------ the gallery */
@@ -276,7 +272,32 @@ if (form && Hearth) {
 /* ---------------------------------------------------------- search and order */
 
 const example = doc.querySelector("[data-example-input]");
-if (example) example.addEventListener("change", () => example.files.length && example.form.submit());
+// Plain form posts are limited to HEARTH_REQUEST_MAX_KB (1 MB). CLIP looks at 224 px anyway, so a larger
+// example is scaled down here to a 1024 px JPEG first (the original is kept when the browser can't decode it).
+async function exampleShrunk(file) {
+  if (file.size <= 900 * 1024) return file;
+  try {
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, 1024 / Math.max(bitmap.width, bitmap.height));
+    const canvas = Object.assign(doc.createElement("canvas"), { width: Math.round(bitmap.width * scale), height: Math.round(bitmap.height * scale) });
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.9));
+    return blob ? new File([blob], `${file.name.replace(/\.[^.]*$/, "")}.jpg`, { type: "image/jpeg" }) : file;
+  } catch (error) {
+    return file;
+  }
+}
+
+example?.addEventListener("change", async () => {
+  if (!example.files.length) return;
+  const file = await exampleShrunk(example.files[0]);
+  if (file !== example.files[0]) {
+    const chosen = new DataTransfer();
+    chosen.items.add(file);
+    example.files = chosen.files;
+  }
+  example.form.submit();
+});
 
 const results = doc.querySelector("[data-results]");
 for (const button of Array.from(doc.querySelectorAll("[data-sort]"))) {
