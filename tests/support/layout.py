@@ -21,6 +21,13 @@ PHONE = {"width": 390, "height": 844}
 SIZES = {"laptop": LAPTOP, "phone": PHONE}
 
 # Problems with one element, as a person would see them; [] when it is fine.
+# A drawer or dialog still sliding in is measured where it will rest: finite animations and
+# transitions are awaited first (spinners, which never end, are not).
+_SETTLED = """async () => {
+  const ending = document.getAnimations().filter((a) => a.effect?.getComputedTiming().iterations !== Infinity);
+  await Promise.all(ending.map((a) => a.finished.catch(() => null)));
+}"""
+
 _PROBLEMS = """(el, fits) => {
   const problems = [];
   const box = el.getBoundingClientRect();
@@ -84,6 +91,7 @@ def assert_seen(page: Any, selector: str, *, fits: bool = False, scroll: bool = 
     expect(locator).to_be_visible()
     if scroll:
         locator.scroll_into_view_if_needed()
+    page.evaluate(_SETTLED)
     problems = locator.evaluate(_PROBLEMS, fits)
     assert problems == [], f"{selector}: {problems}"
 
