@@ -69,15 +69,22 @@ typecheck: $(STAMP)
 	$(BIN)/mypy $(MYPY_TARGETS)
 
 # Every check runs even when an earlier one fails, so one CI run shows everything; the exit status is
-# non-zero if any failed. The PostgreSQL pass fails (loudly) when no server listens at PG_TEST_URL.
+# non-zero if any failed. The SQLite and PostgreSQL passes run side by side (each keeps to its own
+# data folder, ports and Redis keys; much of a pass is waiting on browsers and workers), and each
+# one's output is printed whole when both are done. The PostgreSQL pass fails (loudly) when no server
+# listens at PG_TEST_URL.
 test: install
-	@failed=""; \
+	@failed=""; logs=$$(mktemp -d); \
+	report() { \
+	  local name="$$1" status="$$2" seconds="$$3"; \
+	  if [ "$$status" = 0 ]; then echo "<== $$name: ok ($$seconds s)"; \
+	  else echo "<== $$name: FAILED ($$seconds s)"; failed="$$failed, $$name"; fi; \
+	}; \
 	step() { \
 	  local name="$$1"; shift; local started=$$SECONDS; \
-	  echo; echo "==> $$name"; \
-	  if "$$@"; then echo "<== $$name: ok ($$((SECONDS - started)) s)"; \
-	  else echo "<== $$name: FAILED ($$((SECONDS - started)) s)"; failed="$$failed, $$name"; fi; \
+	  echo; echo "==> $$name"; "$$@"; report "$$name" $$? $$((SECONDS - started)); \
 	}; \
+	timed() { local started=$$SECONDS; "$$@"; local status=$$?; echo "$$status $$((SECONDS - started))"; }; \
 	postgres_pass() { \
 	  if ! $(BIN)/python -c 'import socket, sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); socket.create_connection((p.hostname, p.port or 5432), 3).close()' "$(PG_TEST_URL)" 2>/dev/null; then \
 	    echo "ERROR: no PostgreSQL listening at $(PG_TEST_URL). Start it (Debian: pg_ctlcluster <version> main start) or point PG_TEST_URL at one."; \
@@ -87,9 +94,18 @@ test: install
 	}; \
 	step "ruff check" $(BIN)/ruff check .; \
 	step "mypy" $(BIN)/mypy $(MYPY_TARGETS); \
-	step "pytest on SQLite" env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS); \
-	step "pytest on PostgreSQL" postgres_pass; \
-	echo; \
+	echo; echo "==> pytest on SQLite and on PostgreSQL, side by side"; \
+	timed env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS) > $$logs/sqlite.log 2>&1 & \
+	sqlite_job=$$!; \
+	timed postgres_pass > $$logs/postgres.log 2>&1 & \
+	postgres_job=$$!; \
+	wait $$sqlite_job $$postgres_job; \
+	for pass in sqlite:SQLite postgres:PostgreSQL; do \
+	  echo; echo "==> pytest on $${pass#*:}"; \
+	  head -n -1 $$logs/$${pass%%:*}.log; \
+	  report "pytest on $${pass#*:}" $$(tail -n 1 $$logs/$${pass%%:*}.log); \
+	done; \
+	rm -rf $$logs; echo; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED: $${failed#, }"; exit 1; fi; \
 	echo "make test: all checks passed"
 
