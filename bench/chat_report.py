@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from bench.chat_stream import Measurements, Options
     from bench.chat_turn import Turn
 
-GOAL_RATE = 0.95  # Hearth tokens/s over plain tokens/s, at least
-GOAL_TTFT_MS = 50.0  # Hearth time to first token minus plain, at most
-GOAL_TURN_RATIO = 1.5  # Hearth turn-N time to first token over turn 1, at most
+GOAL_RATE = 0.97  # Hearth tokens/s over plain tokens/s (chat API and generate loop), at least (issue 12)
+GOAL_TTFT_MS = 30.0  # Hearth time to first token minus plain, at most (issue 12)
+GOAL_TURN_RATIO = 1.3  # Hearth turn-N time to first token over turn 1, at most
 BUSY_SHARE = 0.1  # other processes using more than this share of the CPU make the figures noisy
 
 
@@ -67,7 +67,14 @@ def rows(results: Measurements, turns: int) -> list[Row]:
             f"≥ {GOAL_RATE}",
             rate >= GOAL_RATE,
         ),
-        Row("  reference: generate loop", "", rate_of(generate), f"{rate_vs_generate:.3f}", "", None),
+        Row(
+            "tokens/s, websocket vs generate loop",
+            "",
+            rate_of(generate),
+            f"{rate_vs_generate:.3f}",
+            f"≥ {GOAL_RATE}",
+            rate_vs_generate >= GOAL_RATE,
+        ),
         Row(
             "TTFT warm, websocket vs chat API",
             ttft_of(hearth),
@@ -76,7 +83,14 @@ def rows(results: Measurements, turns: int) -> list[Row]:
             f"≤ +{GOAL_TTFT_MS:.0f} ms",
             ttft_ms <= GOAL_TTFT_MS,
         ),
-        Row("  reference: generate loop", "", ttft_of(generate), f"{ttft_vs_generate_ms:+.0f} ms", "", None),
+        Row(
+            "TTFT warm, websocket vs generate loop",
+            "",
+            ttft_of(generate),
+            f"{ttft_vs_generate_ms:+.0f} ms",
+            f"≤ +{GOAL_TTFT_MS:.0f} ms",
+            ttft_vs_generate_ms <= GOAL_TTFT_MS,
+        ),
         Row(
             f"TTFT turn {turns} / turn 1",
             turns_of(results.hearth_conversations),
