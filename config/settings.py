@@ -358,6 +358,8 @@ HEARTH_PHOTO_MAX_BYTES = env_int("HEARTH_PHOTO_MAX_MB", 100, minimum=1) * 1024**
 HEARTH_PHOTO_MAX_PIXELS = env_int("HEARTH_PHOTO_MAX_MEGAPIXELS", 100, minimum=1) * 1_000_000
 # Photos thumbnailed and embedded by CLIP at once (CPU threads: HEARTH_EMBED_THREADS).
 HEARTH_PHOTO_BATCH_SIZE = env_int("HEARTH_PHOTO_BATCH_SIZE", 16, minimum=1)
+# How long a search waits for the query worker's encoder (its first query loads the model).
+HEARTH_QUERY_TIMEOUT_SECONDS = env_int("HEARTH_QUERY_TIMEOUT_SECONDS", 60, minimum=1)
 
 LOG_LEVEL = env_choice("HEARTH_LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 

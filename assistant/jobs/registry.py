@@ -34,6 +34,7 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("default", 2, "short household chores: checks, scans, model imports"),
     QueueSpec("ingest", 2, "document indexing"),
     QueueSpec("media", 1, "photos and voice notes"),
+    QueueSpec("query", 1, "search queries' encoders, kept warm, so the web process never loads torch"),
 )
 
 KINDS: tuple[JobKindSpec, ...] = (
@@ -52,7 +53,15 @@ KINDS: tuple[JobKindSpec, ...] = (
 LOCAL_WORKERS: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("llm", ("llm",), 1),
     ("default", ("default", "ingest", "media"), 2),
+    # Its own process: a search must not wait behind an hour of indexing on the media queue.
+    ("query", ("query",), 1),
 )
+
+# Functions a web request may have the query worker run and wait for (jobs.remote): name -> "module:function".
+REMOTE_CALLS: dict[str, str] = {
+    "photos.text_vector": "assistant.photos.queries:clip_text_vector",
+    "photos.image_vector": "assistant.photos.queries:clip_image_vector",
+}
 
 _BY_KIND = {spec.kind: spec for spec in KINDS}
 

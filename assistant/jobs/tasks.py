@@ -8,6 +8,7 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
+from assistant.jobs.remote import REMOTE_TASK, remote_answer
 from assistant.jobs.runner import TransientJobError, job_execute
 from assistant.jobs.services import RUN_JOB_TASK, job_abandon, jobs_requeue_stale
 
@@ -31,3 +32,8 @@ def run_job(self: Task[Any, None], job_id: int) -> None:
 @shared_task(name="hearth.requeue_stale_jobs")
 def requeue_stale_jobs() -> list[int]:
     return jobs_requeue_stale()
+
+
+@shared_task(name=REMOTE_TASK, acks_late=False, ignore_result=True)
+def remote_run(*, name: str, arguments: dict[str, Any], reply: str) -> None:
+    remote_answer(name=name, arguments=arguments, reply=reply)

@@ -1,25 +1,25 @@
 """Searching a member's photos: by words, by an example photo, and "more like this".
 
-Each search embeds its query with the household's CLIP model (loaded on the first search, then kept),
-asks the member's Chroma collection for the nearest POOL photos, and keeps those the per-query cutoff
-finds relevant (cutoff.py): relative to the best hit and to how this query scores against a sample
-of the whole library. Results carry their cosine similarity as it is, and are ordered by relevance
+Each search has the query worker embed its query with the household's CLIP model (jobs.remote: the
+worker loads it on the first search and keeps it; the web process never imports torch), asks the
+member's Chroma collection for the nearest POOL photos, and keeps those the per-query cutoff finds
+relevant (cutoff.py): relative to the best hit and to how this query scores against a sample of the
+whole library. Results carry their cosine similarity as it is, and are ordered by relevance
 or by date taken.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from django.conf import settings
 
-from assistant.documents.pipeline.embed import embed_threads
-from assistant.photos.clip import ClipSpec, ClipUnavailable, ImageEmbedder, TextEmbedder
+from assistant.jobs.remote import RemoteFailed, RemoteUnavailable, remote_call
 from assistant.photos.cutoff import Background, background_of, cutoff_find
 from assistant.photos.intake import photo_open, upright
 from assistant.photos.models import ClipModel, Photo
@@ -29,6 +29,8 @@ from assistant.photos.store import PhotoHit, vector_get, vectors_query, vectors_
 # Nearest photos asked of Chroma per search, before the cutoff.
 POOL = 200
 MAX_QUERY_CHARS = 300
+# Longest side of an example photo as sent to the query worker.
+EXAMPLE_SIDE = 448
 Order = Literal["relevance", "date"]
 
 
@@ -66,8 +68,15 @@ def _model() -> ClipModel:
     return model
 
 
-def _spec(model: ClipModel) -> ClipSpec:
-    return ClipSpec(architecture=model.architecture, checkpoint=Path(model.checkpoint))
+def _query_vector(name: str, **arguments: Any) -> list[float]:
+    """The query's vector from the query worker, or SearchUnavailable saying why there is none."""
+    try:
+        vector: list[float] = remote_call(name=name, arguments=arguments)
+    except RemoteUnavailable as exc:
+        raise SearchUnavailable(str(exc)) from exc
+    except RemoteFailed as exc:
+        raise SearchUnavailable(f"The photo search model does not load: {exc}") from exc
+    return vector
 
 
 def _background(owner_id: int, model_id: int, query: Sequence[float]) -> Background | None:
@@ -106,10 +115,7 @@ def photos_search_words(*, owner: Any, text: str, order: Order = "relevance") ->
     """The member's photos that match `text` ("our dog at the beach")."""
     model = _model()
     started = time.perf_counter()
-    try:
-        query = TextEmbedder(spec=_spec(model), threads=embed_threads()).embed_batch([text[:MAX_QUERY_CHARS]])[0]
-    except ClipUnavailable as exc:
-        raise SearchUnavailable(f"The photo search model does not load: {exc}") from exc
+    query = _query_vector("photos.text_vector", model_id=model.pk, text=text[:MAX_QUERY_CHARS])
     encode = time.perf_counter() - started
     result = _search(owner, model, query, order, exclude=None)
     result.encode_seconds = encode
@@ -121,11 +127,13 @@ def photos_search_example(*, owner: Any, data: bytes, name: str, order: Order = 
     model = _model()
     started = time.perf_counter()
     image, _ = photo_open(io.BytesIO(data), name=name, max_pixels=settings.HEARTH_PHOTO_MAX_PIXELS, draft_side=448)
-    try:
-        embedder = ImageEmbedder(spec=_spec(model), threads=embed_threads())
-    except ClipUnavailable as exc:
-        raise SearchUnavailable(f"The photo search model does not load: {exc}") from exc
-    query = embedder.embed_batch([upright(image).convert("RGB")])[0]
+    small = upright(image).convert("RGB")
+    small.thumbnail((EXAMPLE_SIDE, EXAMPLE_SIDE))  # CLIP sees a few hundred pixels; the worker needs no more
+    png = io.BytesIO()
+    small.save(png, format="PNG")
+    query = _query_vector(
+        "photos.image_vector", model_id=model.pk, png_base64=base64.b64encode(png.getvalue()).decode()
+    )
     encode = time.perf_counter() - started
     result = _search(owner, model, query, order, exclude=None)
     result.encode_seconds = encode

@@ -8,7 +8,8 @@ from pathlib import Path
 import yaml
 
 from assistant.core.processes import worker_command
-from assistant.jobs.registry import KINDS, LOCAL_WORKERS, QUEUES, kind_spec
+from assistant.jobs.registry import KINDS, LOCAL_WORKERS, QUEUES, REMOTE_CALLS, kind_spec
+from assistant.jobs.remote import remote_target
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,3 +35,8 @@ def test_docker_compose_runs_one_worker_per_registry_queue_with_its_concurrency(
     for queue in QUEUES:
         expected = worker_command(queues=queue.name, concurrency=queue.concurrency, name=queue.name)
         assert workers[f"worker-{queue.name}"]["command"] == ["celery", *expected[1:]], queue.name
+
+
+def test_every_remote_call_names_a_function_that_exists() -> None:
+    for name in REMOTE_CALLS:
+        assert callable(remote_target(name)), name

@@ -43,6 +43,16 @@ def _folder(tmp_path: Path) -> Path:
     return folder
 
 
+def web_libraries(page: Any) -> list[str]:
+    """The shared libraries mapped into the web server that serves `page` (found by its listening port)."""
+    import psutil
+
+    port = int(page.url.split(":")[2].split("/")[0])
+    (pid,) = {c.pid for c in psutil.net_connections("tcp") if c.laddr.port == port and c.status == "LISTEN"}
+    paths = {mapped.path for mapped in psutil.Process(pid).memory_maps()}
+    return sorted(path for path in paths if path.endswith(".so") or ".so." in path)
+
+
 def _visible_in_viewport(page: Any, locator: Any) -> bool:
     box = locator.bounding_box()
     size = page.viewport_size
@@ -82,7 +92,7 @@ def test_a_newcomer_uploads_a_folder_imports_clip_and_finds_photos(
 
     page.goto("/photos/")
     page.fill("#photo-q", "our holiday by the sea")
-    page.press("#photo-q", "Enter", timeout=120_000)  # the first search loads CLIP in the web process
+    page.press("#photo-q", "Enter", timeout=120_000)  # the first search loads CLIP in the query worker
     page.wait_for_url("**/photos/search/?q=*")
     assert page.locator("[data-results-summary]").is_visible()
 
@@ -119,3 +129,7 @@ def test_a_newcomer_uploads_a_folder_imports_clip_and_finds_photos(
     phone.set_input_files("#photo-example", str(folder / "IMG_0002.jpg"))
     phone.wait_for_url("**/photos/search/")
     _shot(phone, "photos-results-phone")
+    # Searches by words and by example ran, and the web server never loaded torch: the query worker encoded them.
+    libraries = web_libraries(page)
+    assert any("python3" in path or "libc" in path for path in libraries), libraries  # it did read the maps
+    assert [path for path in libraries if "libtorch" in path] == []
