@@ -13,7 +13,8 @@ import logging
 
 from assistant.documents.pipeline.embed import index_version
 from assistant.documents.services import document_reindex
-from assistant.models import Document, DocumentStatus, Job
+from assistant.jobs.services import job_active
+from assistant.models import Document, DocumentStatus
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,7 @@ def documents_reindex_stale() -> int:
     """Queue an indexing job for every stale document that has none waiting or running; how many were queued."""
     queued = 0
     for document in documents_stale():
-        current = Job.objects.filter(pk=document.job_id).first() if document.job_id else None
-        if current is not None and current.is_active:
+        if job_active(job_id=document.job_id) is not None:
             continue
         document_reindex(document=document)
         queued += 1

@@ -27,8 +27,8 @@ from assistant.core.storage import ReceivedFile, member_file, member_folder, upl
 from assistant.core.uploads import staged_path
 from assistant.documents.pipeline.detect import DocumentRejected, kind_detect
 from assistant.documents.pipeline.store import vectors_delete
-from assistant.jobs.services import job_cancel, job_create
-from assistant.models import Document, DocumentKind, DocumentStatus, Job, JobStatus
+from assistant.jobs.services import job_active, job_cancel_active, job_create
+from assistant.models import Document, DocumentKind, DocumentStatus, Job
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -196,12 +196,10 @@ def _ingest_job_create(document: Document) -> Job:
 
 def document_cancel(*, document: Document) -> Document:
     """Stop the document's indexing: at once when it is waiting, at the next step when it runs."""
-    current = Job.objects.filter(pk=document.job_id).first() if document.job_id else None
-    if current is not None and current.is_active:
-        job = job_cancel(job=current)
-        if job.status == JobStatus.CANCELLED:
-            Document.objects.filter(pk=document.pk, job=job).update(status=DocumentStatus.CANCELLED)
-            document_publish(document_id=document.pk)
+    stopped = job_cancel_active(job_id=document.job_id)
+    if stopped is not None:
+        Document.objects.filter(pk=document.pk, job=stopped).update(status=DocumentStatus.CANCELLED)
+        document_publish(document_id=document.pk)
     document.refresh_from_db()
     return document
 
@@ -211,8 +209,8 @@ def document_reindex(*, document: Document) -> Job:
 
     While it runs the document is not searchable. A job already waiting or running is returned as is.
     """
-    current = Job.objects.filter(pk=document.job_id).first() if document.job_id else None
-    if current is not None and current.is_active:
+    current = job_active(job_id=document.job_id)
+    if current is not None:
         return current
     with transaction.atomic():
         job = _ingest_job_create(document)
@@ -229,10 +227,7 @@ def document_file(document: Document) -> Path | None:
 
 def document_delete(*, document: Document) -> None:
     """Remove the document's file, rows and vectors. ConnectionError (nothing removed) when Chroma is down."""
-    if document.job_id:
-        job = Job.objects.filter(pk=document.job_id).first()
-        if job is not None and job.is_active:
-            job_cancel(job=job)
+    job_cancel_active(job_id=document.job_id)
     document_id = document.pk
     path = document_file(document)
     owner_id = document.owner_id

@@ -153,6 +153,22 @@ def job_release(*, job_id: int, token: str, message: str) -> Job | None:
     )
 
 
+def job_active(*, job_id: int | None) -> Job | None:
+    """The job if it is still waiting or running; None for no job, or one that has ended."""
+    job = Job.objects.filter(pk=job_id).first() if job_id else None
+    return job if job is not None and job.is_active else None
+
+
+def job_cancel_active(*, job_id: int | None) -> Job | None:
+    """Cancel the job if it is still active (a row's indexing or transcription, say). Returns it when it
+    stopped at once, because it was only waiting; a running one stops at its next check, by itself."""
+    job = job_active(job_id=job_id)
+    if job is None:
+        return None
+    job = job_cancel(job=job)
+    return job if job.status == JobStatus.CANCELLED else None
+
+
 def job_cancel(*, job: Job) -> Job:
     """A queued job stops at once; a running one stops at its next check."""
     if job.status == JobStatus.QUEUED:

@@ -23,8 +23,8 @@ from django.db import transaction
 
 from assistant.core.events import event_publish
 from assistant.core.storage import member_folder
-from assistant.jobs.models import Job, JobStatus
-from assistant.jobs.services import job_cancel, job_create
+from assistant.jobs.models import Job
+from assistant.jobs.services import job_active, job_cancel_active, job_create
 from assistant.voice.clock import clock
 from assistant.voice.index import segment_vectors_delete
 from assistant.voice.intake import AudioInfo, AudioRejected, audio_inspect, max_bytes
@@ -225,20 +225,18 @@ def voice_segment_edit(*, note: VoiceNote, number: int, text: str) -> Segment:
 
 def voice_note_cancel(*, note: VoiceNote) -> VoiceNote:
     """Stop the transcription: at once when it is waiting, between segments when it runs."""
-    current = Job.objects.filter(pk=note.job_id).first() if note.job_id else None
-    if current is not None and current.is_active:
-        job = job_cancel(job=current)
-        if job.status == JobStatus.CANCELLED:
-            VoiceNote.objects.filter(pk=note.pk, job=job).update(status=VoiceNoteStatus.CANCELLED)
-            note_publish(note_id=note.pk)
+    stopped = job_cancel_active(job_id=note.job_id)
+    if stopped is not None:
+        VoiceNote.objects.filter(pk=note.pk, job=stopped).update(status=VoiceNoteStatus.CANCELLED)
+        note_publish(note_id=note.pk)
     note.refresh_from_db()
     return note
 
 
 def voice_note_retry(*, note: VoiceNote) -> Job:
     """Transcribe the note again (after a failure or a cancel); an active job is returned as it is."""
-    current = Job.objects.filter(pk=note.job_id).first() if note.job_id else None
-    if current is not None and current.is_active:
+    current = job_active(job_id=note.job_id)
+    if current is not None:
         return current
     with transaction.atomic():
         job = _transcribe_job_create(note)
@@ -249,10 +247,7 @@ def voice_note_retry(*, note: VoiceNote) -> Job:
 
 def voice_note_delete(*, note: VoiceNote) -> None:
     """Remove the audio, the rows and the vectors. ConnectionError (nothing removed) when Chroma is down."""
-    if note.job_id:
-        job = Job.objects.filter(pk=note.job_id).first()
-        if job is not None and job.is_active:
-            job_cancel(job=job)
+    job_cancel_active(job_id=note.job_id)
     note_id, owner_id, path = note.pk, note.owner_id, voice_note_path(note)
     segment_vectors_delete(owner_id=owner_id, note_id=note_id)
     note.delete()
