@@ -19,6 +19,7 @@ Run it as `python -m assistant.core.web` with daphne's own arguments.
 from __future__ import annotations
 
 import io
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -40,6 +41,7 @@ from assistant.core.uploads import (
     staging_folder,
     upload_route_for,
 )
+from assistant.jobs.remote import WEB_PROCESS_ENV
 
 # Larger than any frame a page sends, so an oversized chat message reaches the consumer, which
 # answers "too long" and keeps the socket (daphne's own 1 MB limit dropped it without a word).
@@ -185,6 +187,8 @@ class HearthCommandLine(CommandLineInterface):  # type: ignore[misc]
 
 
 def main(argv: list[str]) -> None:
+    # This process serves pages: searches that need a model ask the query worker (jobs.remote).
+    os.environ[WEB_PROCESS_ENV] = "1"
     # daphne.server.Server.run builds daphne's own HTTPFactory by name: point that name at ours.
     daphne.server.HTTPFactory = GatedHTTPFactory
     HearthCommandLine().run(argv)

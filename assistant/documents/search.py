@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from assistant.documents.pipeline.embed import embedder
+from assistant.documents.pipeline.embed import query_vector
 from assistant.documents.pipeline.keyword import keyword_ranking
 from assistant.documents.pipeline.relevance import relevance, term_coverage
 from assistant.documents.pipeline.store import VectorHit, vectors_query, vectors_similarity
@@ -94,7 +94,7 @@ def _semantic_ranking(
     Searching all documents asks Chroma with no filter (a filter makes it scan metadata) and drops
     what belongs to documents still indexing; only when that leaves too few does it ask again, filtered.
     """
-    vector = embedder().embed_batch([query])[0]
+    vector = query_vector(query)
     if narrowed is not None:
         return vector, vectors_query(owner_id=owner_id, embedding=vector, document_ids=narrowed, limit=pool)
     hits = vectors_query(owner_id=owner_id, embedding=vector, document_ids=None, limit=2 * pool)
@@ -163,7 +163,7 @@ def documents_search(
 ) -> list[Passage]:
     """The owner's passages that best answer `query`, among `document_ids` or all their documents.
 
-    The first call in a process loads the embedding model.
+    The first query of a process loads the embedding model (in the web server, the query worker's: jobs.remote).
     """
     if limit < 1:
         return []

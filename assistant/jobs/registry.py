@@ -59,6 +59,7 @@ LOCAL_WORKERS: tuple[tuple[str, tuple[str, ...], int], ...] = (
 
 # Functions a web request may have the query worker run and wait for (jobs.remote): name -> "module:function".
 REMOTE_CALLS: dict[str, str] = {
+    "documents.text_vector": "assistant.documents.pipeline.embed:text_vector",
     "photos.text_vector": "assistant.photos.queries:clip_text_vector",
     "photos.image_vector": "assistant.photos.queries:clip_image_vector",
 }

@@ -4,12 +4,17 @@ The web process never loads torch or open_clip: a photo search sends its words (
 photo) to the `query` worker, which keeps the encoder warm, and waits for the vector on a Redis list
 of its own. Only the functions named in registry.REMOTE_CALLS can be run this way; arguments and
 results are JSON.
+
+Only the web server (`python -m assistant.core.web`, which sets HEARTH_WEB_PROCESS) sends calls away.
+Elsewhere the call runs right there: a worker may load models (and a worker waiting on another queue's
+worker could wait on itself), and so may a management command, a benchmark or a test's own process.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +26,7 @@ from django.conf import settings
 from assistant.jobs.registry import REMOTE_CALLS
 
 REMOTE_TASK = "hearth.remote_call"
+WEB_PROCESS_ENV = "HEARTH_WEB_PROCESS"
 QUEUE = "query"
 # A reply nobody waits for any more is dropped after this long.
 REPLY_KEEP_SECONDS = 60
@@ -47,6 +53,8 @@ def remote_call(*, name: str, arguments: dict[str, Any], timeout: float | None =
     """Run REMOTE_CALLS[name](**arguments) in the query worker and return its result."""
     if name not in REMOTE_CALLS:
         raise KeyError(name)
+    if os.environ.get(WEB_PROCESS_ENV) != "1":
+        return remote_target(name)(**arguments)
     seconds = timeout or settings.HEARTH_QUERY_TIMEOUT_SECONDS
     reply = f"{settings.REDIS_PREFIX}:reply:{uuid.uuid4().hex}"
     with redis.Redis.from_url(settings.REDIS_URL) as client:

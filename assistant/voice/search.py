@@ -153,10 +153,10 @@ def _keyword_ranking(note_ids: list[int], terms: list[str], limit: int) -> list[
 
 def _semantic_ranking(owner_id: int, query: str, note_ids: list[int], limit: int) -> dict[SegmentKey, float]:
     """The nearest segments by meaning, best first, with their cosine similarity to the query."""
-    from assistant.documents.pipeline.embed import embedder
+    from assistant.documents.pipeline.embed import query_vector
     from assistant.voice.index import segment_vectors_query
 
-    vector = embedder().embed_batch([query])[0]
+    vector = query_vector(query)
     hits = segment_vectors_query(owner_id=owner_id, embedding=vector, note_ids=note_ids, limit=limit)
     return {(hit.note_id, hit.number): hit.similarity for hit in hits}
 

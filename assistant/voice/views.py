@@ -56,11 +56,12 @@ def voice_page(request: MemberRequest) -> HttpResponse:
     notes = list(VoiceNote.objects.owned_by(request.user).select_related("job")[:PAGE_SIZE])
     results, error = [], ""
     if query:
+        from assistant.documents.pipeline.embed import EmbeddingUnavailable
         from assistant.voice.search import voice_search
 
         try:
             results = voice_search(owner=request.user, query=query, limit=SEARCH_LIMIT)
-        except ConnectionError as exc:
+        except (ConnectionError, EmbeddingUnavailable) as exc:
             error = f"Search is unavailable right now: {exc}"
     context = {"notes": notes, "payloads": [note_payload(n) for n in notes], "query": query, "results": results}
     return render(request, "voice/list.html", {**context, "error": error, **_choices()})

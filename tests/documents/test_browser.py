@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from assistant.models import Document
-from tests.support.browser import PHONE, browser_fixture, open_page_fixture, web_server_fixture  # noqa: F401
+from tests.support.browser import (  # noqa: F401
+    PHONE,
+    browser_fixture,
+    open_page_fixture,
+    web_server_fixture,
+    web_server_models,
+)
 from tests.support.documents import ELF_PROGRAM, filler, pdf_bytes
 from tests.support.services import WorkerProcess
 
@@ -63,6 +69,7 @@ def test_upload_watch_it_index_search_and_open_the_cited_page(
     assert "Manual.pdf, page 2" in result.inner_text()
     assert result.locator("mark", has_text="boiler").count() >= 1
     _shot(page, "documents-search-laptop")
+    assert web_server_models(page) == []  # the query worker embedded the search (jobs.remote)
     result.locator("a.doc-result__cite").click()
 
     page.wait_for_url(f"**/documents/{document.pk}/?page=2#p2")

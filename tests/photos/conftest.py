@@ -8,14 +8,12 @@ import pytest
 
 from assistant.photos.models import ClipModel
 from tests.support.photo_library import clip_model_ready, photo_vectors
-from tests.support.services import WorkerProcess
 from tests.support.tiny_clip import tiny_clip
 
 __all__ = ["photo_vectors", "tiny_clip"]
 
 
 @pytest.fixture
-def clip(tiny_clip: Path, photo_vectors: None, inline_jobs: list[int], worker: WorkerProcess) -> ClipModel:
-    """The household's CLIP model (the tiny one), ready; photo collections empty; jobs run inline; searches'
-    queries encoded by the session's worker (its `query` queue), as in Hearth."""
+def clip(tiny_clip: Path, photo_vectors: None, inline_jobs: list[int]) -> ClipModel:
+    """The household's CLIP model (the tiny one), ready; photo collections empty; jobs run inline."""
     return clip_model_ready(tiny_clip)

@@ -76,6 +76,21 @@ def web_server_fixture(django_db_setup: None, _static_files: None) -> Iterator[s
         process_group_stop(process, timeout=15)
 
 
+# Shared libraries of the model runtimes; the web server must map none of them (jobs.remote).
+MODEL_LIBRARIES = ("libtorch", "onnxruntime", "ctranslate2", "libllama", "libggml")
+
+
+def web_server_models(page: Any) -> list[str]:
+    """The model runtimes' shared libraries mapped into the web server that serves `page`."""
+    import psutil
+
+    port = int(page.url.split(":")[2].split("/")[0])
+    (pid,) = {c.pid for c in psutil.net_connections("tcp") if c.laddr.port == port and c.status == "LISTEN"}
+    mapped = {region.path for region in psutil.Process(pid).memory_maps()}
+    assert any("libc" in path for path in mapped), mapped  # the maps were read
+    return sorted(path for path in mapped if any(name in path.lower() for name in MODEL_LIBRARIES))
+
+
 @pytest.fixture(scope="module", name="browser")
 def browser_fixture(web_server: str) -> Iterator[Any]:
     """One headless chromium per test module; each test opens contexts of its own."""

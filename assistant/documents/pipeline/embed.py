@@ -148,3 +148,22 @@ def embedder() -> Embedder:
         if folder not in _loaded:
             _loaded[folder] = SentenceTransformerEmbedder.load(folder)
         return _loaded[folder]
+
+
+def text_vector(*, text: str) -> list[float]:
+    """One text's embedding, by this process's model (jobs.remote runs it in the query worker)."""
+    return embedder().embed_batch([text])[0]
+
+
+def query_vector(text: str) -> list[float]:
+    """A search query's embedding. The web server has the query worker make it (jobs.remote), so it
+    never loads onnxruntime or torch; EmbeddingUnavailable says why there is none."""
+    from assistant.jobs.remote import RemoteFailed, RemoteUnavailable, remote_call
+
+    try:
+        vector: list[float] = remote_call(name="documents.text_vector", arguments={"text": text})
+    except RemoteUnavailable as exc:
+        raise EmbeddingUnavailable(str(exc)) from exc
+    except RemoteFailed as exc:
+        raise EmbeddingUnavailable(f"The embedding model does not load: {exc}") from exc
+    return vector
