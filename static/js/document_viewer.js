@@ -20,7 +20,7 @@ const bar = {
   prev: $("[data-viewer-prev]"),
   next: $("[data-viewer-next]"),
 };
-const total = Number(root?.dataset.pages) || 1;
+let total = Number(root?.dataset.pages) || 1; // the PDF's own count replaces it once it is open
 const citedPage = Number(root?.dataset.citedPage) || 1;
 const label = root?.dataset.label || "page";
 
@@ -61,9 +61,11 @@ function anchor(page, wanted) {
 }
 
 // Past a word that differs (a hyphenated line end, a running header), where the two agree again.
+// Fewest words skipped first; two words in a row must agree again.
 function resync(page, at, wanted, from) {
-  for (let skip = 1; skip <= RESYNC; skip += 1) {
-    for (const [p, w] of [[at + skip, from], [at, from + skip], [at + skip, from + skip]]) {
+  for (let skip = 1; skip <= 2 * RESYNC; skip += 1) {
+    for (let onPage = Math.max(0, skip - RESYNC); onPage <= Math.min(skip, RESYNC); onPage += 1) {
+      const [p, w] = [at + onPage, from + skip - onPage];
       if (p + 1 < page.length && w + 1 < wanted.length && page[p].word === wanted[w] && page[p + 1].word === wanted[w + 1]) return [p, w];
     }
   }
@@ -246,6 +248,9 @@ async function openPdf() {
       useWasm: false,
       enableXfa: false,
     }).promise;
+    total = pdf.numPages;
+    setText($("[data-viewer-total]"), String(total));
+    bar.input?.setAttribute("max", String(total));
     await pdfViewer(pdfjs, pdf);
   } catch (error) {
     failed(error);
