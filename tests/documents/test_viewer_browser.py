@@ -38,6 +38,21 @@ _CANVAS_INKED = """(canvas) => {
   return {inView, dark, width: box.width};
 }"""
 
+# The highlighted spans as a person sees them: shown, inside the viewport, and not covered by the page's
+# own controls (the sticky bar, the top bar). Text-layer spans overlap each other, and that is fine.
+_HIGHLIGHT_SEEN = """(spans) => spans.map((span) => {
+  const box = span.getBoundingClientRect();
+  const x = box.left + box.width / 2, y = box.top + box.height / 2;
+  const hit = document.elementFromPoint(x, y);
+  const style = getComputedStyle(span);
+  return {
+    shown: span.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}) && box.width > 1 && box.height > 1,
+    inView: box.top >= 0 && box.bottom <= window.innerHeight && box.left >= 0 && box.right <= window.innerWidth,
+    onTop: Boolean(hit && hit.closest(".textLayer")),
+    tinted: style.backgroundColor !== "rgba(0, 0, 0, 0)",
+  };
+})"""
+
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
@@ -64,10 +79,13 @@ def _assert_page_and_highlight(page: Any, chunk: DocumentChunk) -> None:
     assert canvas["inView"], canvas
     assert canvas["dark"] > 500, canvas
     assert page.locator(".textLayer .viewer-hit").count() >= 2
-    assert_seen(page, ".textLayer .viewer-hit", scroll=False)  # in the viewport without scrolling
+    seen = page.locator(".textLayer .viewer-hit").evaluate_all(_HIGHLIGHT_SEEN)
+    first = seen[0]  # the start of the passage is in view without scrolling
+    assert first == {"shown": True, "inView": True, "onTop": True, "tinted": True}, seen[:3]
+    assert all(span["tinted"] and span["onTop"] for span in seen if span["inView"]), seen
     marked = _words(" ".join(page.locator(".textLayer .viewer-hit").all_inner_texts()))
-    first = _words(chunk.text)[:6]
-    assert " ".join(first) in " ".join(marked), (first, marked[:20])
+    start = _words(chunk.text)[:6]
+    assert " ".join(start) in " ".join(marked), (start, marked[:20])
     assert_no_sideways_scroll(page)
 
 
