@@ -117,11 +117,12 @@ def section_paragraphs(*, document: Document, page: int, cited: Cited) -> list[P
     paragraphs: list[Paragraph] = []
     marked = False
     for match in _PARAGRAPH.finditer(text):
-        start, end = match.span()
-        body = match.group(0)
-        if not body.strip():
+        body = match.group(0).strip()
+        if not body:
             continue
-        paragraph = Paragraph(heading=body.strip() in headings and "\n" not in body.strip())
+        start = match.start() + len(match.group(0)) - len(match.group(0).lstrip())
+        end = start + len(body)
+        paragraph = Paragraph(heading=body in headings and "\n" not in body)
         cuts = sorted({start, end, *(x for x in (low, high) if start < x < end)})
         for left, right in itertools.pairwise(cuts):
             inside = low <= left and right <= high

@@ -142,7 +142,7 @@ function pdfProblem(error) {
   const status = Number(error?.status) || 0;
   if (status === 404 || name === "MissingPDFException") return "The file is missing from Hearth's data folder.";
   if (name === "PasswordException") return "It is protected by a password.";
-  if (name === "InvalidPDFException") return `The file is damaged or is not a PDF (pdf.js says: ${error.message}).`;
+  if (name === "InvalidPDFException") return `The file is damaged or is not a PDF (pdf.js says: ${String(error.message).replace(/\.$/, "")}).`;
   return `pdf.js could not draw it (${error?.message || error}).`;
 }
 
@@ -232,6 +232,7 @@ function pdfViewer(pdfjs, pdf) {
 
 function failed(error) {
   setText($("[data-viewer-status]"), "");
+  if (bar.form) bar.form.hidden = true; // nothing to page through or zoom
   $("[data-viewer-sheet]")?.setAttribute("hidden", "");
   setText($("[data-viewer-error-text]"), pdfProblem(error));
   $("[data-viewer-error]").hidden = false;

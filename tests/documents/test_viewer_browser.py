@@ -7,6 +7,7 @@ manual are the evaluation library's real files. Console errors, CSP violations i
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from django.conf import settings
 from assistant.chat.services import conversation_create
 from assistant.documents.services import document_file
 from assistant.models import Document, DocumentChunk, DocumentKind, Message
+from tests.environment import TEST_DATA_DIR
 from tests.support.browser import browser_fixture, web_server_fixture  # noqa: F401
 from tests.support.indexing import indexed, user_documents_folder
 from tests.support.layout import assert_no_sideways_scroll, assert_seen, open_at_fixture, screenshot  # noqa: F401
@@ -52,6 +54,14 @@ _HIGHLIGHT_SEEN = """(spans) => spans.map((span) => {
     tinted: style.backgroundColor !== "rgba(0, 0, 0, 0)",
   };
 })"""
+
+
+def _shot_in_view(page: Any, name: str) -> None:
+    """What the window shows where the viewer scrolled to (layout.screenshot takes the whole page from its top)."""
+    folder = Path(os.environ.get("HEARTH_SCREENSHOTS") or TEST_DATA_DIR / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    page.evaluate("() => document.querySelector('.viewer-hit')?.scrollIntoView({block: 'center'})")
+    page.screenshot(path=str(folder / f"{name}.png"))
 
 
 def _words(text: str) -> list[str]:
@@ -111,6 +121,7 @@ def test_a_chat_citation_opens_the_pdf_at_its_page_with_the_passage_highlighted(
     _assert_page_and_highlight(page, chunk)
     assert_seen(page, "[data-viewer-chat]")  # "Back to the conversation"
     assert page.get_attribute("[data-viewer-chat]", "href") == f"/chat/{conversation.pk}/"
+    _shot_in_view(page, f"viewer-pdf-{size}-at-passage")
     screenshot(page, f"viewer-pdf-{size}")
 
     # The arrow keys and the bar move between pages; the last page has no Next.
@@ -176,5 +187,6 @@ def test_a_markdown_citation_scrolls_to_the_highlighted_passage(
     assert marked[:8] == _words(chunk.text)[:8]
     assert page.locator("[data-viewer-canvas]").count() == 0  # text, not pdf.js
     assert_no_sideways_scroll(page)
+    _shot_in_view(page, f"viewer-markdown-{size}-at-passage")
     screenshot(page, f"viewer-markdown-{size}")
     assert page.problems == []
