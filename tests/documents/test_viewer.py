@@ -55,7 +55,7 @@ def test_the_owner_gets_the_pdf_inline_with_its_type_and_nosniff(alice: Any, inl
     assert response["Content-Disposition"] == 'inline; filename="Manual.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "private" in response["Cache-Control"]
-    assert b"".join(response.streaming_content) == pdf_bytes(PAGES)
+    assert response.getvalue() == pdf_bytes(PAGES)
 
 
 @pytest.mark.django_db
