@@ -55,6 +55,11 @@ _HIGHLIGHT_SEEN = """(spans) => spans.map((span) => {
   };
 })"""
 
+_CSP_WATCH = """window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});"""
+
 
 def _shot_in_view(page: Any, name: str) -> None:
     """What the window shows where the viewer scrolled to (layout.screenshot takes the whole page from its top)."""
@@ -145,6 +150,16 @@ def test_a_link_with_the_passages_words_highlights_it_too(alice: Any, sed_pdf: D
     query = urlencode({"page": CITED_PAGE, "q": " ".join(chunk.text.split()[:12])})
     page = open_at(alice, f"/documents/{sed_pdf.pk}/view/?{query}", "laptop")
     _assert_page_and_highlight(page, chunk)
+    # Again with every CSP violation recorded from the first byte (the console shows them too).
+    page.add_init_script(_CSP_WATCH)
+    response = page.reload()
+    assert response is not None
+    policy = response.headers["content-security-policy"]
+    assert "unsafe-eval" not in policy
+    assert "unsafe-inline" not in policy
+    assert "http" not in policy  # no other origin
+    _assert_page_and_highlight(page, chunk)
+    assert page.evaluate("() => window.__cspViolations") == []
     assert page.problems == []
 
 
