@@ -116,6 +116,7 @@ def sources_payload(passages: list[Source]) -> list[dict[str, Any]]:
             "document_id": passage.document.pk,
             "document": passage.document.name,
             "page": passage.page,
+            "passage": passage.chunk_number + 1,  # the viewer highlights it (1-based, as the page lists it)
             "page_label": passage.document.page_label,
             "score": passage.score,
             "text": passage.text,

@@ -32,7 +32,8 @@ from assistant.documents.services import (
     document_reindex,
     document_upload,
 )
-from assistant.models import Document, DocumentChunk, DocumentStatus
+from assistant.documents.viewer import FILE_TYPES, passage_cited, section_paragraphs
+from assistant.models import Document, DocumentChunk, DocumentKind, DocumentStatus
 
 PAGE_SIZE = 200
 CHUNKS_PER_PART = 50
@@ -152,6 +153,46 @@ def document_download(request: MemberRequest, document_id: int) -> FileResponse:
     if path is None or not path.is_file():
         raise Http404("The file of this document is missing")
     return FileResponse(path.open("rb"), as_attachment=True, filename=document.name)
+
+
+def document_view(request: MemberRequest, document_id: int) -> HttpResponse:
+    """The document itself at a cited page: a PDF drawn by pdf.js, other kinds as their extracted text."""
+    document = _own_document(request, document_id)
+    cited = passage_cited(
+        document=document,
+        page=_positive_int(request.GET.get("page")),
+        passage=_positive_int(request.GET.get("passage")),
+        words=request.GET.get("q", ""),
+    )
+    is_pdf = document.kind == DocumentKind.PDF
+    path = document_file(document)
+    context: dict[str, Any] = {
+        "document": document,
+        "cited": cited,
+        "page_count": max(document.page_count, cited.page),
+        "is_pdf": is_pdf,
+        "file_missing": path is None or not path.is_file(),
+    }
+    if not is_pdf:
+        context["paragraphs"] = section_paragraphs(document=document, page=cited.page, cited=cited)
+    return render(request, "documents/viewer.html", context)
+
+
+def document_file_view(request: MemberRequest, document_id: int) -> FileResponse:
+    """The file's bytes for the viewer: a PDF inline, any other kind as a download."""
+    document = _own_document(request, document_id)
+    path = document_file(document)
+    if path is None or not path.is_file():
+        raise Http404("The file of this document is missing")
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=document.kind != DocumentKind.PDF,
+        filename=document.name,
+        content_type=FILE_TYPES.get(DocumentKind(document.kind), "application/octet-stream"),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @require_POST

@@ -97,7 +97,12 @@ function sourceHref(source) {
   const id = Number(source.document_id);
   const page = Number(source.page);
   if (!Number.isInteger(id) || !Number.isInteger(page) || id <= 0 || page <= 0) return "";
-  return `/documents/${id}/?page=${page}#p${page}`;
+  // The document itself at that page (document_viewer.js), its passage found by number, or for answers
+  // saved before passages were numbered by its first words. Same tab: Back returns to the chat.
+  const passage = Number(source.passage);
+  const words = String(source.text || "").split(/\s+/).filter(Boolean).slice(0, 12).join(" ");
+  const find = Number.isInteger(passage) && passage > 0 ? { passage: String(passage) } : words ? { q: words } : {};
+  return `/documents/${id}/view/?${new URLSearchParams({ page: String(page), ...find })}`;
 }
 
 // The score is the passage's relevance: how likely it answers the question (not its rank).

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -192,11 +193,14 @@ def test_the_page_shows_sources_and_links_citations_without_running_their_text(
     citations = page.eval_on_selector_all(
         ".msg--assistant .msg__body a.msg__cite", "links => links.map(a => [a.textContent, a.getAttribute('href')])"
     )
-    assert citations == [["[1]", "/documents/42/?page=2#p2"], ["[1]", "/documents/42/?page=2#p2"]]
+    # An answer saved without passage numbers links to the viewer with the passage's first words.
+    words = "The boiler pressure should be 1.5 bar <script>window.__xss=1</script>"
+    viewer = "/documents/42/view/?" + urlencode({"page": 2, "q": words})
+    assert citations == [["[1]", viewer], ["[1]", viewer]]
     assert page.text_content(".msg--assistant .msg__body code") == "[1]"
     assert "[7]" in (page.text_content(".msg--assistant .msg__body") or "")
     assert page.text_content(".msg__source summary") == "[1] <b>Manual</b>.pdf, page 2 — relevance 83%"
-    assert page.get_attribute(".msg__source-link", "href") == "/documents/42/?page=2#p2"
+    assert page.get_attribute(".msg__source-link", "href") == viewer
     assert "<script>" in (page.text_content(".msg__source-text") or "")  # shown as text
     assert page.evaluate("() => window.__xss") is None
     assert (
