@@ -94,9 +94,11 @@ class Selected:
 
 def import_roots() -> list[ImportRoot]:
     """The configured roots that exist now (a stick mounted later appears on the next visit)."""
-    roots = []
+    roots: list[ImportRoot] = []
     for index, configured in enumerate(settings.HEARTH_IMPORT_ROOTS):
         resolved = Path(os.path.realpath(configured))
+        if any(root.path == resolved for root in roots):
+            continue  # the same folder twice (a link to it): shown once
         if resolved.is_dir() and os.access(resolved, os.R_OK | os.X_OK):
             roots.append(ImportRoot(index=index, path=resolved, label=str(configured)))
     return roots
