@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("assistant", "0008_merge_domains"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
