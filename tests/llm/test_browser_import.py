@@ -49,10 +49,15 @@ def test_the_owner_imports_two_models_from_the_file_browser(
     assert_seen(page, ".browse-crumbs [aria-current='page']")
     assert "GGUF model" in page.inner_text(".browse-list")
 
+    page.click("[data-browse-import]")  # nothing ticked yet: said at once, nothing posted
+    assert_seen(page, "[data-browse-pick-error]")
+    assert "Tick at least one model file" in page.inner_text("[data-browse-pick-error]")
     page.check("[data-browse-file='models/Kitchen-Helper-Q4_K_M.gguf'] input")
     page.focus("[data-browse-file='models/Garden-Planner-Q8_0.gguf'] input")
     page.keyboard.press("Space")  # the keyboard ticks as well as the pointer
     assert page.is_checked("[data-browse-file='models/Garden-Planner-Q8_0.gguf'] input")
+    assert page.inner_text("[data-browse-import]").strip() == "Import 2 selected"
+    assert page.is_hidden("[data-browse-pick-error]")
     assert_no_sideways_scroll(page)
     assert_seen(page, "[data-browse-import]", fits=True)
     screenshot(page, f"models-browse-{size}")
