@@ -94,6 +94,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_path_list(name: str, default: list[Path]) -> list[Path]:
+    """Comma-separated absolute folders (a leading ~ is the home folder); a relative one stops start-up."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    paths = []
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        path = Path(item.strip()).expanduser()
+        if not path.is_absolute():
+            raise ConfigError(f"{name}: {item.strip()!r} is not a full path; give folders starting with / or ~")
+        paths.append(path)
+    return paths
+
+
 def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
     raw = os.environ.get(name, default)
     parts = urlsplit(raw)

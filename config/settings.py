@@ -23,6 +23,7 @@ from config.env import (
     env_int,
     env_list,
     env_path,
+    env_path_list,
     env_str,
     env_url,
 )
@@ -304,6 +305,9 @@ HEARTH_LLM_CACHE_MB = env_int("HEARTH_LLM_CACHE_MB", 512, minimum=0)
 HEARTH_LLM_IDLE_SECONDS = env_float("HEARTH_LLM_IDLE_SECONDS", 600.0, minimum=1.0)
 # Model uploads larger than this are refused (GGUF files of big models are tens of GB).
 HEARTH_MODEL_UPLOAD_MAX_BYTES = env_int("HEARTH_MODEL_UPLOAD_MAX_GB", 64, minimum=1) * 1024**3
+# Folders the owner may browse on the Models page to import model files from (USB sticks mount under
+# /media or /mnt). Folders that don't exist are not shown; nothing outside them can be listed or imported.
+HEARTH_IMPORT_ROOTS = env_path_list("HEARTH_IMPORT_ROOTS", [Path("/media"), Path("/mnt"), Path.home()])
 # Photos attached to messages: refused above this size, and scaled down to this many pixels on the long side.
 HEARTH_IMAGE_UPLOAD_MAX_BYTES = env_int("HEARTH_IMAGE_UPLOAD_MAX_MB", 25, minimum=1) * 1024**2
 HEARTH_IMAGE_MAX_SIDE = env_int("HEARTH_IMAGE_MAX_SIDE", 1344, minimum=32)

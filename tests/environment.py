@@ -38,5 +38,7 @@ os.environ.update(
         # One thread: llama.cpp's threads spin-wait on each other, and crawl when the test
         # process and the services take the other core.
         "HEARTH_LLM_THREADS": "1",
+        # The Models page's file browser sees only this folder (the tests' "USB stick"), never the machine's.
+        "HEARTH_IMPORT_ROOTS": str(TEST_DATA_DIR / "usb"),
     }
 )

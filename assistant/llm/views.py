@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from assistant.core.http import id_param, json_or_redirect, owner_required, wants_json
 from assistant.core.uploads import StagedBody, staged_body
 from assistant.jobs.services import job_payload
+from assistant.llm.browse import import_roots
 from assistant.llm.cards import human_bytes, machine_ram_bytes, model_cards
 from assistant.llm.gguf_header import GgufInvalid, gguf_header_check
 from assistant.llm.importing import (
@@ -38,6 +39,7 @@ from assistant.llm.library import local_model_delete, models_dir, models_scan_st
 from assistant.llm.pairing import ModelRefused, local_model_pair, local_model_rename, local_model_set_default
 from assistant.models import Job, LocalModel
 from assistant.photos.services import clip_section
+from assistant.voice.speech_models import speech_cards
 
 # Room for the multipart boundaries and the CSRF field around the file itself.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -75,7 +77,7 @@ def models_page(request: HttpRequest) -> HttpResponse:
     active = (
         Job.objects.owned_by(request.user)
         .active()
-        .filter(kind__in=("model_import", "models_scan"))
+        .filter(kind__in=("model_import", "models_scan", "speech_import"))
         .order_by("created_at")
     )
     return render(
@@ -92,6 +94,8 @@ def models_page(request: HttpRequest) -> HttpResponse:
             "upload_max_bytes": settings.HEARTH_MODEL_UPLOAD_MAX_BYTES,
             "upload_max": upload_limit_label(),
             "active_jobs": [job_payload(job) for job in active] if is_owner else [],
+            "speech_cards": speech_cards(),
+            "import_roots": import_roots() if is_owner else [],
             **clip_section(),
         },
     )

@@ -5,7 +5,7 @@ from assistant.documents.models import Document, DocumentChunk, DocumentKind, Do
 from assistant.jobs.models import Job, JobEvent, JobStatus
 from assistant.llm.models import LocalModel
 from assistant.photos.models import ClipModel, ClipStatus, Photo
-from assistant.voice.models import Segment, VoiceNote, VoiceNoteStatus
+from assistant.voice.models import ImportedSpeechModel, Segment, SpeechDefault, VoiceNote, VoiceNoteStatus
 
 __all__ = [
     "ClipModel",
@@ -16,6 +16,7 @@ __all__ = [
     "DocumentKind",
     "DocumentStatus",
     "ImageAttachment",
+    "ImportedSpeechModel",
     "Job",
     "JobEvent",
     "JobStatus",
@@ -24,6 +25,7 @@ __all__ = [
     "Persona",
     "Photo",
     "Segment",
+    "SpeechDefault",
     "VoiceNote",
     "VoiceNoteStatus",
 ]

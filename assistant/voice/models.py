@@ -107,3 +107,42 @@ class Segment(models.Model):
     @property
     def start_label(self) -> str:
         return clock(self.start)
+
+
+class SpeechEngineKind(models.TextChoices):
+    CT2 = "ct2", "faster-whisper (CTranslate2)"
+    PT = "pt", "OpenAI Whisper checkpoint"
+
+
+class ImportedSpeechModel(models.Model):
+    """A Whisper model the household imported: a CTranslate2 folder or a `.pt` file under MODELS_DIR/whisper.
+
+    A row exists only for a model that loaded: the import job copies, loads, and writes the row last."""
+
+    name = models.CharField(max_length=200)
+    path = models.CharField(max_length=1000, unique=True)
+    engine = models.CharField(max_length=8, choices=SpeechEngineKind.choices)
+    size_bytes = models.BigIntegerField(default=0)
+    parameters = models.BigIntegerField(default=0)  # counted for .pt checkpoints; 0 when unknown
+    multilingual = models.BooleanField(default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SpeechDefault(models.Model):
+    """One row (pk 1): the speech model new voice notes use, chosen on the Models page.
+
+    `model` is a packaged model's name ("base", "tiny.en") or an imported model's path; without a row
+    (or when it names a model that is gone) HEARTH_VOICE_MODEL decides."""
+
+    model = models.CharField(max_length=1000)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.model

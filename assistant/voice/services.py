@@ -121,9 +121,9 @@ def _store(upload: UploadedFile[bytes], folder: Path, label: str) -> Path:
 
 
 def _model_choice(model: str | None) -> str:
-    if model and model in MODELS:
-        return model
-    return str(settings.HEARTH_VOICE_MODEL)
+    from assistant.voice.speech_models import speech_model_choice
+
+    return speech_model_choice(model)
 
 
 def voice_upload(

@@ -30,7 +30,7 @@ from assistant.voice.services import (
     voice_segment_edit,
     voice_upload,
 )
-from assistant.voice.weights import MODELS
+from assistant.voice.speech_models import speech_choices
 
 ACCEPT = "audio/*,.webm,.ogg,.opus,.oga,.mp3,.m4a,.aac,.mp4,.wav,.flac"
 PAGE_SIZE = 200
@@ -43,7 +43,7 @@ def _own_note(request: MemberRequest, note_id: int) -> VoiceNote:
 
 def _choices() -> dict[str, Any]:
     return {
-        "models": [(model.name, model.title) for model in MODELS.values()],
+        "models": speech_choices(),
         "languages": LANGUAGES,
         "accept": ACCEPT,
         "max_bytes": max_bytes(),

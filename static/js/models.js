@@ -11,7 +11,7 @@ const template = document.getElementById("import-row-template");
 const uploadForm = page && $("[data-upload-form]", page);
 const pathForm = page && $("[data-path-form]", page);
 
-const MODEL_KINDS = new Set(["model_import", "models_scan"]);
+const MODEL_KINDS = new Set(["model_import", "models_scan", "speech_import"]);
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 const TONE = { uploading: "running", queued: "queued", running: "running", succeeded: "succeeded", failed: "failed", cancelled: "cancelled" };
 const GGUF_MAGIC = [0x47, 0x47, 0x55, 0x46]; // "GGUF"

@@ -17,6 +17,7 @@ PROTECTED_PATHS = [
     "/photos/",
     "/voice/",
     "/models/",
+    "/models/browse/",
     "/jobs/",
     "/settings/",
     "/household/",

@@ -164,6 +164,8 @@ def test_models_page_cards_and_import_are_shown(
     assert_seen(page, "h1")
     assert_seen(page, "[data-upload-form] input[type='file']")
     assert_seen(page, "[data-upload-form] button[type='submit']", fits=True)
+    assert_seen(page, "[data-browse-entry] a[href='/models/browse/']", fits=True)
+    page.click(".advanced-path > summary")
     assert_seen(page, "[data-path-form] input[name='path']")
     assert_seen(page, "[data-models-body] h3, [data-models-body] .model__name")
     assert_no_sideways_scroll(page)
