@@ -13,6 +13,7 @@ passage scores low, so "not found" can be decided by a threshold (HEARTH_RAG_MIN
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -31,7 +32,11 @@ _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "es", 
 
 def stem(word: str) -> str:
     """A crude English stem, enough to match "tyres" with "tyre" and "compressed" with "compress"."""
-    word = word.lower()
+    return _stem(word.lower())
+
+
+@functools.lru_cache(maxsize=65536)  # re-scoring stems every word of ~60 passages per search
+def _stem(word: str) -> str:
     for suffix in _SUFFIXES:
         if len(word) - len(suffix) >= 3 and word.endswith(suffix) and not (suffix == "s" and word.endswith("ss")):
             word = word[: -len(suffix)]
@@ -41,6 +46,11 @@ def stem(word: str) -> str:
 
 def stems(text: str) -> set[str]:
     return {stem(word) for word in _WORD.findall(text)}
+
+
+def word_stems(text: str) -> list[str]:
+    """The stem of every word of `text`, in order."""
+    return [_stem(word) for word in _WORD.findall(text.lower())]
 
 
 def term_coverage(terms: Sequence[str], text: str, rarity: Mapping[str, float] | None = None) -> float:
