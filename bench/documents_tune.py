@@ -71,7 +71,8 @@ def collect(quick: bool, data: Path | None, out: Path, windows: bool = False) ->
         django_setup(folder, port)
         from django.contrib.auth import get_user_model
 
-        from assistant.documents.search import search_candidates
+        from assistant.documents.pipeline.keyword import keyword_search
+        from assistant.documents.search import query_terms, search_candidates
 
         paths = library(quick=quick)
         owner = get_user_model().objects.filter(username="eval").first()
@@ -82,9 +83,13 @@ def collect(quick: bool, data: Path | None, out: Path, windows: bool = False) ->
         for question in questions_for(paths):
             found = search_candidates(owner=owner, query=question["question"], pool=30)
             window = window_similarities(question["question"], found) if windows else {}
+            terms = query_terms(question["question"])
+            counts = keyword_search(owner_id=owner.pk, document_ids=None, terms=terms, limit=1).counts
             rows.append(
                 {
                     "id": question["id"],
+                    "unknown": sum(1 for term in terms if not counts.get(term)) / max(len(terms), 1),
+                    "terms": {term: counts.get(term, 0) for term in terms},
                     "answerable": question["answerable"],
                     "document": question.get("document"),
                     "candidates": [
@@ -271,3 +276,39 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def fit_pairwise(rows: list[dict[str, Any]], names: tuple[str, ...], l2: float = 1.0) -> dict[str, float]:
+    """A linear ranker fitted on pairs (answering minus not answering candidate of one question), RankNet-style."""
+    xs, ys = [], []
+    for row in rows:
+        good = [c for c in row["candidates"] if c["answers"]]
+        bad = [c for c in row["candidates"] if not c["answers"]]
+        for g in good:
+            for b in bad:
+                difference = [g[n] - b[n] for n in names]
+                xs += [difference, [-d for d in difference]]
+                ys += [1, 0]
+    import numpy as np
+
+    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    beta = np.zeros(len(names))
+    for _ in range(30):
+        p = 1 / (1 + np.exp(-x @ beta))
+        gradient = x.T @ (p - y) / len(y) + l2 * 1e-3 * beta
+        hessian = (x.T * (p * (1 - p))) @ x / len(y) + l2 * 1e-3 * np.eye(len(names))
+        beta -= np.linalg.solve(hessian, gradient)
+    scale = beta[0] if beta[0] > 0 else 1.0
+    return {n: round(float(b / scale), 3) for n, b in zip(names, beta, strict=True)}
+
+
+def pairwise_report(path: Path) -> str:
+    rows = json.loads(path.read_text())
+    a, b = halves(rows)
+    lines = []
+    for names in (FEATURES, ("similarity", "coverage", "bm25", "proximity", "fused", "window")):
+        for label, train, test in (("A", a, b), ("B", b, a), ("all", rows, rows)):
+            weights = fit_pairwise(train, names)
+            lines.append(f"pairwise on {label} {weights}")
+            lines.append(f"  fit {fmt(recall_mrr(train, weights))}  other {fmt(recall_mrr(test, weights))}")
+    return "\n".join(lines)

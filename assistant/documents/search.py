@@ -117,6 +117,12 @@ class Rankings:
     searchable: set[int]
     counts: dict[str, int] = field(default_factory=dict)  # passages holding each term (all members')
     passages: int = 0  # passages in the full-text index
+    absent: list[str] = field(default_factory=list)  # terms in none of the searched passages
+
+    @property
+    def absent_share(self) -> float:
+        """The share of the query's words that none of the searched passages holds."""
+        return len(self.absent) / len(self.terms) if self.terms else 0.0
 
 
 def fused_scores(
@@ -160,6 +166,7 @@ def search_rankings(
         searchable=searchable,
         counts=keyword.counts,
         passages=keyword.passages,
+        absent=keyword.absent,
     )
 
 
@@ -178,7 +185,7 @@ class Candidate:
     row: DocumentChunk
     features: Features
     rank_score: float  # the re-scored order's value (rerank.WEIGHTS)
-    coverage: float  # weighted share of the query's words the passage (or its header) holds
+    relevance: float  # 0..1, pipeline/relevance.py
 
 
 def search_candidates(
@@ -202,8 +209,9 @@ def search_candidates(
         similarities=[similarity.get(key, 0.0) for key in keys],
         fused=[fused[key] for key in keys],
     )
+    absent = found.absent_share
     candidates = [
-        Candidate(key=key, row=rows[key], features=f, rank_score=f.score(), coverage=f.coverage)
+        Candidate(key=key, row=rows[key], features=f, rank_score=f.score(), relevance=relevance(f.similarity, absent))
         for key, f in zip(keys, features, strict=True)
     ]
     candidates.sort(key=lambda candidate: (-candidate.rank_score, candidate.key))
@@ -232,7 +240,7 @@ def documents_search(
             text=candidate.row.text,
             start=candidate.row.start,
             end=candidate.row.end,
-            score=round(relevance(candidate.features.similarity, candidate.coverage), 4),
+            score=round(candidate.relevance, 4),
             similarity=candidate.features.similarity,
             keyword_hits=_word_count(candidate.row.text, terms),
             rank_score=candidate.rank_score,

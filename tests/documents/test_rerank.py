@@ -42,17 +42,17 @@ def test_coverage_bm25_and_proximity_prefer_the_passage_that_holds_the_question_
     assert close.fused == 1.0
 
 
-def test_relevance_is_bounded_and_monotonic_in_meaning_and_coverage() -> None:
+def test_relevance_is_bounded_and_monotonic_in_meaning_and_absent_words() -> None:
     grid = [n / 10 for n in range(-2, 11)]
-    for coverage in (0.0, 0.5, 1.0):
-        scores = [relevance(similarity, coverage) for similarity in grid]
+    for absent in (0.0, 0.5, 1.0):
+        scores = [relevance(similarity, absent) for similarity in grid]
         assert all(0.0 < score < 1.0 for score in scores)
         assert scores == sorted(scores)
     for similarity in (0.2, 0.5, 0.8):
-        scores = [relevance(similarity, coverage) for coverage in (0.0, 0.25, 0.5, 1.0)]
-        assert scores == sorted(scores)
+        scores = [relevance(similarity, absent) for absent in (0.0, 0.25, 0.5, 1.0)]
+        assert scores == sorted(scores, reverse=True)
     assert relevance(0.1, 0.0) < 0.1
-    assert relevance(0.8, 1.0) > 0.9
+    assert relevance(0.8, 0.0) > 0.9
 
 
 @pytest.mark.django_db
@@ -70,3 +70,16 @@ def test_keyword_search_counts_how_many_passages_hold_each_word(alice: Any) -> N
     assert found.counts == {"boiler": 2, "pressure": 1, "wireguard": 0}
     assert found.passages >= 3
     assert found.ranking[0] == (document.pk, 0)
+    assert found.absent == ["wireguard"]
+
+
+@pytest.mark.django_db
+def test_a_word_only_another_members_passages_hold_is_absent_for_this_member(alice: Any, bob: Any) -> None:
+    for owner, text in ((alice, "The boiler pressure is 1.5 bar."), (bob, "Our WireGuard tunnel config.")):
+        document = Document.objects.create(
+            owner=owner, name="n.txt", file=f"users/{owner.pk}/documents/n.txt", kind=DocumentKind.TEXT,
+            size_bytes=1, sha256=str(owner.pk).ljust(64, "0"), status=DocumentStatus.READY, chunk_count=1,
+        )  # fmt: skip
+        DocumentChunk.objects.create(document=document, number=0, page=1, start=0, end=len(text), text=text)
+    found = keyword_search(owner_id=alice.pk, document_ids=None, terms=["boiler", "wireguard"], limit=5)
+    assert found.absent == ["wireguard"]  # Bob's words never change what Alice's search says

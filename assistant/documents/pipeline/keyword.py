@@ -100,6 +100,24 @@ class KeywordFound:
     ranking: list[tuple[int, int]]  # (document_id, chunk_number), best first
     counts: dict[str, int] = field(default_factory=dict)  # passages holding each term, capped past RANKED_PASSAGES
     passages: int = 0  # passages in the index (every member's: the counts are over all of them too)
+    absent: list[str] = field(default_factory=list)  # terms no searched passage of the owner holds
+
+
+def _owner_holds(cursor: Any, term: str, scope: str, params: list[Any]) -> bool:
+    """Whether any of the owner's searched passages holds `term` (work bounded by the term's matches)."""
+    cursor.execute(_ranked_sql(scope), [_phrase(term), *params, 1])
+    return cursor.fetchone() is not None
+
+
+def _absent(cursor: Any, terms: Sequence[str], counts: Mapping[str, int], scope: str, params: list[Any]) -> list[str]:
+    """Terms none of the owner's searched passages hold. Only the owner's passages decide (another member's
+    words must not change what this member sees); a term in more than RANKED_PASSAGES passages of the
+    whole index counts as held, which bounds the work."""
+    return [
+        term
+        for term in terms
+        if not counts[term] or (counts[term] <= RANKED_PASSAGES and not _owner_holds(cursor, term, scope, params))
+    ]
 
 
 def _passages_count(cursor: Any) -> int:
@@ -117,12 +135,13 @@ def keyword_search(
     with connection.cursor() as cursor:
         counts = {term: _count_upto(cursor, _phrase(term), RANKED_PASSAGES + 1) for term in terms}
         total = _passages_count(cursor)
-        query = _ranked_query(cursor, terms, counts)
-        if query is None:
-            return KeywordFound(ranking=[], counts=counts, passages=total)
-        cursor.execute(_ranked_sql(scope), [query, *scope_params, limit])
-        ranking = [(int(document_id), int(number)) for document_id, number in cursor.fetchall()]
-    return KeywordFound(ranking=ranking, counts=counts, passages=total)
+        absent = _absent(cursor, terms, counts, scope, scope_params)
+        query = _ranked_query(cursor, [term for term in terms if term not in absent], counts)
+        ranking: list[tuple[int, int]] = []
+        if query is not None:
+            cursor.execute(_ranked_sql(scope), [query, *scope_params, limit])
+            ranking = [(int(document_id), int(number)) for document_id, number in cursor.fetchall()]
+    return KeywordFound(ranking=ranking, counts=counts, passages=total, absent=absent)
 
 
 def keyword_ranking(

@@ -1,14 +1,16 @@
 """How likely a passage is to answer a question: one 0..1 score that means the same in every search.
 
-The score can combine two things a person would check, through a logistic function whose three
-coefficients were fitted once on bench/data/documents_eval.json (real manuals, paraphrased questions,
-and questions on nearby topics that no document answers; see bench/README.md):
+A logistic function of two things, fitted on bench/data/documents_eval.json (real manuals, paraphrased
+questions, and questions on nearby topics that no document answers; see bench/README.md) on one half
+of the documents and checked on the other:
 - the cosine similarity of the question's and the passage's MiniLM vectors (meaning), and
-- how much of the question's content the passage holds: the share of the question's content words
-  (stop words aside, compared by a crude English stem) found in the passage or its context header,
-  each word weighted by how rare it is in the member's passages.
+- the share of the question's content words (stop words aside, matched by English stem) that none of
+  the searched passages holds at all: a question about "WireGuard" when no document names it.
 Unlike the rank-fusion score, it does not rise just because a passage came first: an unrelated best
-passage scores low, so "not found" can be decided by a threshold (HEARTH_RAG_MIN_SCORE).
+passage scores low, so "not found" can be decided by a threshold (HEARTH_RAG_MIN_SCORE, 0.5). The
+fit is over questions (answerable or not, by the best of their first passages), so a passage's score
+reads "how likely the question is answered, if this passage is the best there is".
+The share of the question's words a passage holds (term_coverage) was tried too and added nothing.
 """
 
 from __future__ import annotations
@@ -18,14 +20,13 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
-# Fitted on the evaluation set (logistic regression, answering top passages against the top passages of
-# unanswerable questions); see bench/README.md, "Documents: evaluation".
-# On that set (43 answerable and 21 unanswerable questions of the --quick run, 2026-11-30) term coverage
-# added nothing to the similarity once fused ranks had picked the passages, so its weight is 0; the
-# similarity's weight and the bias make a best passage of cosine 0.351 score 0.49, the default threshold.
-WEIGHT_SIMILARITY = 8.70
-WEIGHT_COVERAGE = 0.0
-BIAS = -3.09
+# Fitted by logistic regression on the --quick evaluation set (43 answerable, 21 unanswerable questions,
+# 2026-11-30; bench/documents_tune.py): the best of the first 4 passages of each question. Fitted on either
+# half of the documents, the other half's not-found rate at <= 0.05 false not-found was 0.70 and 0.82
+# (similarity alone: 0.40 and 0.55). With no absent word, a passage of cosine 0.33 scores 0.5.
+WEIGHT_SIMILARITY = 13.91
+WEIGHT_ABSENT = -9.89
+BIAS = -4.65
 _WORD = re.compile(r"\w+")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "es", "ed", "ly", "s")
 
@@ -72,7 +73,8 @@ def rarity_weight(matches: int, passages: int) -> float:
     return max(0.1, math.log((passages + 1) / (matches + 0.5)))
 
 
-def relevance(similarity: float, coverage: float) -> float:
-    """The probability-like score of a passage with this cosine similarity and term coverage."""
-    z = WEIGHT_SIMILARITY * similarity + WEIGHT_COVERAGE * coverage + BIAS
+def relevance(similarity: float, absent: float = 0.0) -> float:
+    """The probability-like score of a passage of this cosine similarity, for a question with this share
+    of words found in no searched passage (0 when unknown, as for voice notes)."""
+    z = WEIGHT_SIMILARITY * similarity + WEIGHT_ABSENT * absent + BIAS
     return 1.0 / (1.0 + math.exp(-z))
