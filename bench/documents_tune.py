@@ -8,8 +8,9 @@ writes, for every question, every candidate passage of `search_candidates` with 
 it answers. `fit` needs no Django: it splits the questions by document (documents in name order go
 alternately to half A and half B; unanswerable questions alternate by id), fits the weights of
 pipeline/rerank.py on one half by coordinate search (maximising recall@5 + MRR@10) and reports both halves,
-then fits the relevance logistic (pipeline/relevance.py) on the passages of one half and reports the
-not-found trade-off on the other.
+and the same with a pairwise (RankNet-style) linear fit, then fits the relevance logistic
+(pipeline/relevance.py) on the questions of one half (answerable or not, by the best of their first 4
+passages) and reports the not-found trade-off on the other.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 FEATURES = ("similarity", "coverage", "bm25", "proximity", "fused")
 EXTRA = ("window",)  # collected with --windows; not in pipeline/rerank.py
 GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
-RELEVANCE_INPUTS = (("similarity",), ("similarity", "coverage"), ("similarity", "coverage", "proximity"))
+RELEVANCE_INPUTS = (("similarity",), ("similarity", "coverage"), ("similarity", "proximity"), ("similarity", "absent"))
 PASSAGES = 4  # HEARTH_RAG_PASSAGES: "not found" looks at the best of these
 
 
@@ -84,12 +85,12 @@ def collect(quick: bool, data: Path | None, out: Path, windows: bool = False) ->
             found = search_candidates(owner=owner, query=question["question"], pool=30)
             window = window_similarities(question["question"], found) if windows else {}
             terms = query_terms(question["question"])
-            counts = keyword_search(owner_id=owner.pk, document_ids=None, terms=terms, limit=1).counts
+            keyword = keyword_search(owner_id=owner.pk, document_ids=None, terms=terms, limit=1)
             rows.append(
                 {
                     "id": question["id"],
-                    "unknown": sum(1 for term in terms if not counts.get(term)) / max(len(terms), 1),
-                    "terms": {term: counts.get(term, 0) for term in terms},
+                    "absent": len(keyword.absent) / max(len(terms), 1),
+                    "terms": {term: keyword.counts.get(term, 0) for term in terms},
                     "answerable": question["answerable"],
                     "document": question.get("document"),
                     "candidates": [
@@ -177,14 +178,16 @@ def probability(beta: list[float], values: list[float]) -> float:
     return 1 / (1 + math.exp(-z))
 
 
-def top_scores(rows: list[dict[str, Any]], weights: dict[str, float], beta: list[float], names: tuple[str, ...]):
-    return [
-        (
-            row["answerable"],
-            max((probability(beta, [c[n] for n in names]) for c in ranked(row, weights)[:PASSAGES]), default=0.0),
-        )
-        for row in rows
-    ]
+def question_values(row: dict[str, Any], weights: dict[str, float], names: tuple[str, ...]) -> list[float]:
+    """Per question: each feature's best over the first PASSAGES candidates ("absent" is the question's own)."""
+    top = ranked(row, weights)[:PASSAGES]
+    return [row["absent"] if n == "absent" else max((c[n] for c in top), default=0.0) for n in names]
+
+
+def top_scores(
+    rows: list[dict[str, Any]], weights: dict[str, float], beta: list[float], names: tuple[str, ...]
+) -> list[tuple[bool, float]]:
+    return [(row["answerable"], probability(beta, question_values(row, weights, names))) for row in rows]
 
 
 def not_found(scored: list[tuple[bool, float]], threshold: float) -> tuple[float, float]:
@@ -206,12 +209,8 @@ def best_threshold(scored: list[tuple[bool, float]], max_false: float = 0.05) ->
 
 
 def fit_relevance(train, test, weights, names: tuple[str, ...]) -> list[str]:
-    xs, ys = [], []
-    for row in train:
-        for c in ranked(row, weights)[:10]:
-            xs.append([c[n] for n in names])
-            ys.append(int(c["answers"]))
-    beta = logistic(xs, ys)
+    xs = [question_values(row, weights, names) for row in train]
+    beta = logistic(xs, [int(row["answerable"]) for row in train])
     threshold = best_threshold(top_scores(train, weights, beta, names))
     lines = [f"  relevance on {names}: coefficients {[round(b, 3) for b in beta]}, threshold {threshold:.3f}"]
     for label, rows in (("fit half", train), ("other half", test)):
@@ -249,7 +248,7 @@ def fit(path: Path) -> str:
         )
         for inputs in RELEVANCE_INPUTS:
             lines += fit_relevance(train, test, weights, inputs)
-    return "\n".join(lines)
+    return "\n".join([*lines, pairwise_report(path)])
 
 
 def fmt(values: tuple[float, float, float]) -> str:
@@ -272,10 +271,6 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(fit(args.features))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 def fit_pairwise(rows: list[dict[str, Any]], names: tuple[str, ...], l2: float = 1.0) -> dict[str, float]:
@@ -312,3 +307,7 @@ def pairwise_report(path: Path) -> str:
             lines.append(f"pairwise on {label} {weights}")
             lines.append(f"  fit {fmt(recall_mrr(train, weights))}  other {fmt(recall_mrr(test, weights))}")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
