@@ -118,7 +118,7 @@ def halves(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[
 
 def ranked(row: dict[str, Any], weights: dict[str, float]) -> list[dict[str, Any]]:
     def score(c: dict[str, Any]) -> float:
-        return sum(w * c[name] for name, w in weights.items())
+        return float(sum(w * c[name] for name, w in weights.items()))
 
     return sorted(row["candidates"], key=lambda c: -score(c))
 
@@ -208,7 +208,9 @@ def best_threshold(scored: list[tuple[bool, float]], max_false: float = 0.05) ->
     return best
 
 
-def fit_relevance(train, test, weights, names: tuple[str, ...]) -> list[str]:
+def fit_relevance(
+    train: list[dict[str, Any]], test: list[dict[str, Any]], weights: dict[str, float], names: tuple[str, ...]
+) -> list[str]:
     xs = [question_values(row, weights, names) for row in train]
     beta = logistic(xs, [int(row["answerable"]) for row in train])
     threshold = best_threshold(top_scores(train, weights, beta, names))

@@ -43,7 +43,7 @@ class Features:
     fused: float
 
     def score(self, weights: Mapping[str, float] = WEIGHTS) -> float:
-        return sum(weight * getattr(self, name) for name, weight in weights.items())
+        return float(sum(weight * getattr(self, name) for name, weight in weights.items()))
 
 
 def idf_weights(terms: Sequence[str], counts: Mapping[str, int], total: int) -> dict[str, float]:
