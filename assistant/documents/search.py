@@ -20,7 +20,7 @@ from django.db.models import Q
 from assistant.documents.pipeline.embed import embedder
 from assistant.documents.pipeline.keyword import keyword_search
 from assistant.documents.pipeline.relevance import relevance
-from assistant.documents.pipeline.rerank import Features, candidate_features, idf_weights
+from assistant.documents.pipeline.rerank import WEIGHTS, Features, candidate_features, idf_weights
 from assistant.documents.pipeline.store import VectorHit, vectors_query, vectors_similarity
 from assistant.models import Document, DocumentChunk
 
@@ -189,14 +189,14 @@ class Candidate:
 
 
 def search_candidates(
-    *, owner: Any, query: str, document_ids: Iterable[int] | None = None, pool: int = POOL
+    *, owner: Any, query: str, document_ids: Iterable[int] | None = None, pool: int = POOL, depth: int | None = None
 ) -> list[Candidate]:
-    """Every passage either half found (at most 2 x `pool`), re-scored, best first."""
+    """The passages either half found (at most 2 x `pool`; the first `depth` by fusion), re-scored, best first."""
     found = search_rankings(owner=owner, query=query, document_ids=document_ids, pool=pool)
     if found is None:
         return []
     fused = fused_scores([(hit.document_id, hit.chunk_number) for hit in found.semantic], found.keyword)
-    keys = [key for key in sorted(fused, key=lambda key: (-fused[key], key)) if key[0] in found.searchable]
+    keys = [key for key in sorted(fused, key=lambda key: (-fused[key], key)) if key[0] in found.searchable][:depth]
     similarity = {(hit.document_id, hit.chunk_number): hit.similarity for hit in found.semantic}
     missing = [key for key in keys if key not in similarity]
     similarity |= vectors_similarity(owner_id=owner.pk, embedding=found.vector, keys=missing)
@@ -227,7 +227,10 @@ def documents_search(
     """
     if limit < 1:
         return []
-    candidates = search_candidates(owner=owner, query=query, document_ids=document_ids, pool=max(limit * 3, POOL))
+    # While the order is the fusion's (rerank.WEIGHTS), only the passages shown need fetching and scoring.
+    depth = limit if set(WEIGHTS) == {"fused"} else None
+    pool = max(limit * 3, POOL)
+    candidates = search_candidates(owner=owner, query=query, document_ids=document_ids, pool=pool, depth=depth)
     wanted = candidates[:limit]
     by_id = Document.objects.in_bulk({candidate.key[0] for candidate in wanted})
     terms = query_terms(" ".join(query.split())[:MAX_QUERY_CHARS])
