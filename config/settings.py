@@ -334,8 +334,8 @@ HEARTH_EMBED_THREADS = env_int("HEARTH_EMBED_THREADS", 0, minimum=0)
 HEARTH_RAG_PASSAGES = env_int("HEARTH_RAG_PASSAGES", 4, minimum=1)
 # The relevance (0..1, assistant/documents/pipeline/relevance.py) a passage needs before an answer uses
 # it; when no passage clears it, the documents hold nothing relevant ("not found"). Chosen on
-# bench/data/documents_eval.json (--quick): at 0.5, false "not found" 0.02 on answerable questions and
-# "not found" on 0.76 of the unanswerable ones (bench/README.md).
+# bench/data/documents_eval.json: at 0.5, false "not found" 0.02 on answerable questions and "not found"
+# on 0.62 of the unanswerable ones (0.71 on the --quick set; bench/README.md).
 HEARTH_RAG_MIN_SCORE = env_float("HEARTH_RAG_MIN_SCORE", 0.5, minimum=0.0)
 
 # --- Voice notes ------------------------------------------------------------------------------
