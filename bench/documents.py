@@ -173,11 +173,11 @@ def install_hooks() -> Hooks:
             return hooks.embed.wrap(model.embed_batch, len)(texts)
 
     timed = TimedEmbedder()
-    real_upsert, real_query, real_keyword = service.vectors_upsert, search.vectors_query, search.keyword_ranking
+    real_upsert, real_query, real_keyword = service.vectors_upsert, search.vectors_query, search.keyword_search
     service.embedder = search.embedder = lambda: timed  # type: ignore[assignment]
     service.vectors_upsert = lambda **kw: hooks.upsert.wrap(real_upsert)(**kw)  # type: ignore[assignment]
     search.vectors_query = lambda **kw: hooks.vector_query.wrap(real_query)(**kw)  # type: ignore[assignment]
-    search.keyword_ranking = lambda **kw: hooks.keyword.wrap(real_keyword)(**kw)  # type: ignore[assignment]
+    search.keyword_search = lambda **kw: hooks.keyword.wrap(real_keyword)(**kw)  # type: ignore[assignment]
     return hooks
 
 

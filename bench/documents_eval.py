@@ -64,7 +64,11 @@ class Options:
 
 def parse_options(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench.documents_eval", description=__doc__.splitlines()[0])
-    parser.add_argument("--compare", metavar="REF", help="also evaluate the pipeline of this git commit or branch")
+    parser.add_argument(
+        "--compare",
+        metavar="REF",
+        help="also evaluate the pipeline of this git commit or branch, or show an earlier run saved with --json",
+    )
     parser.add_argument("--no-baselines", dest="baselines", action="store_false", help="skip BM25 and dense baselines")
     parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON instead of the tables")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
@@ -247,6 +251,8 @@ def evaluate(options: Options) -> dict[str, Any]:
     finally:
         if not options.keep:
             shutil.rmtree(data_dir, ignore_errors=True)
+        else:
+            say(f"data folder kept: {data_dir}")
     return {
         "threshold": threshold,
         "ingestion": ingestion,
@@ -340,7 +346,9 @@ def report(results: list[tuple[str, dict[str, Any]]]) -> str:
 
 def run(options: Options) -> str:
     results = [("this tree", evaluate(options))]
-    if options.compare:
+    if options.compare and options.compare.endswith(".json") and Path(options.compare).is_file():
+        results.insert(0, (Path(options.compare).stem, json.loads(Path(options.compare).read_text())))
+    elif options.compare:
         only = [path.name for path in library(quick=True)] if options.quick else []
         results.insert(0, (options.compare, evaluate_ref(options.compare, only=only)))
     if options.as_json:

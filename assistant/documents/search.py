@@ -12,14 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q
 
 from assistant.documents.pipeline.embed import query_vector
-from assistant.documents.pipeline.keyword import keyword_ranking
-from assistant.documents.pipeline.relevance import relevance, term_coverage
+from assistant.documents.pipeline.keyword import keyword_search
+from assistant.documents.pipeline.relevance import relevance
+from assistant.documents.pipeline.rerank import WEIGHTS, Features, candidate_features, idf_weights
 from assistant.documents.pipeline.store import VectorHit, vectors_query, vectors_similarity
 from assistant.models import Document, DocumentChunk
 
@@ -30,6 +31,7 @@ RRF_K = 5
 WEIGHT_SEMANTIC = 1.5
 WEIGHT_KEYWORD = 1.0
 MAX_QUERY_TERMS = 12
+POOL = 30  # candidates from each half of a search, all re-scored (pipeline/rerank.py)
 MAX_QUERY_CHARS = 1000
 _TERM = re.compile("\\w+(?:[.,'\u2019]\\w+)*")
 _STOP_WORDS = frozenset((
@@ -113,6 +115,14 @@ class Rankings:
     keyword: list[ChunkKey]  # best BM25 first
     terms: list[str]
     searchable: set[int]
+    counts: dict[str, int] = field(default_factory=dict)  # passages holding each term (all members')
+    passages: int = 0  # passages in the full-text index
+    absent: list[str] = field(default_factory=list)  # terms in none of the searched passages
+
+    @property
+    def absent_share(self) -> float:
+        """The share of the query's words that none of the searched passages holds."""
+        return len(self.absent) / len(self.terms) if self.terms else 0.0
 
 
 def fused_scores(
@@ -131,7 +141,7 @@ def fused_scores(
 
 
 def search_rankings(
-    *, owner: Any, query: str, document_ids: Iterable[int] | None = None, pool: int = 30
+    *, owner: Any, query: str, document_ids: Iterable[int] | None = None, pool: int = POOL
 ) -> Rankings | None:
     """Both rankings of the owner's searchable passages for `query`; None when there is nothing to search."""
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
@@ -146,9 +156,18 @@ def search_rankings(
     narrowed = None if document_ids is None else sorted(searchable)
     terms = query_terms(query)
     semantic_future = _semantic_threads.submit(_semantic_ranking, owner.pk, query, searchable, narrowed, pool)
-    keyword = keyword_ranking(owner_id=owner.pk, document_ids=narrowed, terms=terms, limit=pool)
+    keyword = keyword_search(owner_id=owner.pk, document_ids=narrowed, terms=terms, limit=pool)
     vector, semantic = semantic_future.result()
-    return Rankings(vector=vector, semantic=semantic, keyword=keyword, terms=terms, searchable=searchable)
+    return Rankings(
+        vector=vector,
+        semantic=semantic,
+        keyword=keyword.ranking,
+        terms=terms,
+        searchable=searchable,
+        counts=keyword.counts,
+        passages=keyword.passages,
+        absent=keyword.absent,
+    )
 
 
 def _chunks_fetch(keys: Sequence[ChunkKey]) -> dict[ChunkKey, DocumentChunk]:
@@ -156,6 +175,47 @@ def _chunks_fetch(keys: Sequence[ChunkKey]) -> dict[ChunkKey, DocumentChunk]:
     for document_id, number in keys:
         condition |= Q(document_id=document_id, number=number)
     return {(row.document_id, row.number): row for row in DocumentChunk.objects.filter(condition)}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A passage either half of a search found, with what re-scoring it looks at."""
+
+    key: ChunkKey
+    row: DocumentChunk
+    features: Features
+    rank_score: float  # the re-scored order's value (rerank.WEIGHTS)
+    relevance: float  # 0..1, pipeline/relevance.py
+
+
+def search_candidates(
+    *, owner: Any, query: str, document_ids: Iterable[int] | None = None, pool: int = POOL, depth: int | None = None
+) -> list[Candidate]:
+    """The passages either half found (at most 2 x `pool`; the first `depth` by fusion), re-scored, best first."""
+    found = search_rankings(owner=owner, query=query, document_ids=document_ids, pool=pool)
+    if found is None:
+        return []
+    fused = fused_scores([(hit.document_id, hit.chunk_number) for hit in found.semantic], found.keyword)
+    keys = [key for key in sorted(fused, key=lambda key: (-fused[key], key)) if key[0] in found.searchable][:depth]
+    similarity = {(hit.document_id, hit.chunk_number): hit.similarity for hit in found.semantic}
+    missing = [key for key in keys if key not in similarity]
+    similarity |= vectors_similarity(owner_id=owner.pk, embedding=found.vector, keys=missing)
+    rows = _chunks_fetch(keys)
+    keys = [key for key in keys if key in rows]  # a vector whose passage is gone is never shown
+    features = candidate_features(
+        terms=found.terms,
+        idf=idf_weights(found.terms, found.counts, found.passages),
+        texts=[f"{rows[key].context}\n{rows[key].text}" for key in keys],
+        similarities=[similarity.get(key, 0.0) for key in keys],
+        fused=[fused[key] for key in keys],
+    )
+    absent = found.absent_share
+    candidates = [
+        Candidate(key=key, row=rows[key], features=f, rank_score=f.score(), relevance=relevance(f.similarity, absent))
+        for key, f in zip(keys, features, strict=True)
+    ]
+    candidates.sort(key=lambda candidate: (-candidate.rank_score, candidate.key))
+    return candidates
 
 
 def documents_search(
@@ -167,37 +227,26 @@ def documents_search(
     """
     if limit < 1:
         return []
-    found = search_rankings(owner=owner, query=query, document_ids=document_ids, pool=max(limit * 3, 20))
-    if found is None:
-        return []
-    scores = fused_scores([(hit.document_id, hit.chunk_number) for hit in found.semantic], found.keyword)
-    ordered = [key for key in sorted(scores, key=lambda key: (-scores[key], key)) if key[0] in found.searchable]
-    wanted = ordered[:limit]
-    similarity = {(hit.document_id, hit.chunk_number): hit.similarity for hit in found.semantic}
-    missing = [key for key in wanted if key not in similarity]
-    similarity |= vectors_similarity(owner_id=owner.pk, embedding=found.vector, keys=missing)
-    rows = _chunks_fetch(wanted)
-    by_id = Document.objects.in_bulk({document_id for document_id, _ in rows})
-    passages = []
-    for key in wanted:
-        row = rows.get(key)
-        if row is None:  # a vector whose passage is gone: never shown
-            continue
-        cosine = similarity.get(key)
-        coverage = term_coverage(found.terms, f"{row.context}\n{row.text}")
-        passages.append(
-            Passage(
-                document=by_id[key[0]],
-                chunk_number=row.number,
-                page=row.page,
-                heading=row.heading,
-                text=row.text,
-                start=row.start,
-                end=row.end,
-                score=round(relevance(cosine if cosine is not None else 0.0, coverage), 4),
-                similarity=cosine,
-                keyword_hits=_word_count(row.text, found.terms),
-                rank_score=scores[key],
-            )
+    # While the order is the fusion's (rerank.WEIGHTS), only the passages shown need fetching and scoring.
+    depth = limit if set(WEIGHTS) == {"fused"} else None
+    pool = max(limit * 3, POOL)
+    candidates = search_candidates(owner=owner, query=query, document_ids=document_ids, pool=pool, depth=depth)
+    wanted = candidates[:limit]
+    by_id = Document.objects.in_bulk({candidate.key[0] for candidate in wanted})
+    terms = query_terms(" ".join(query.split())[:MAX_QUERY_CHARS])
+    return [
+        Passage(
+            document=by_id[candidate.key[0]],
+            chunk_number=candidate.row.number,
+            page=candidate.row.page,
+            heading=candidate.row.heading,
+            text=candidate.row.text,
+            start=candidate.row.start,
+            end=candidate.row.end,
+            score=round(candidate.relevance, 4),
+            similarity=candidate.features.similarity,
+            keyword_hits=_word_count(candidate.row.text, terms),
+            rank_score=candidate.rank_score,
         )
-    return passages
+        for candidate in wanted
+    ]

@@ -15,7 +15,8 @@ enough, and otherwise the keyword half of a search finds nothing and meaning alo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
@@ -74,9 +75,8 @@ def _count_upto(cursor: Any, query: str, limit: int) -> int:
     return int(cursor.fetchone()[0])
 
 
-def _ranked_query(cursor: Any, terms: Sequence[str]) -> str | None:
+def _ranked_query(cursor: Any, terms: Sequence[str], counts: Mapping[str, int]) -> str | None:
     """The full-text query to rank by: the rarer words, any of them; None when all are too common."""
-    counts = {term: _count_upto(cursor, _phrase(term), RANKED_PASSAGES + 1) for term in terms}
     present = sorted((term for term in terms if counts[term]), key=lambda term: counts[term])
     chosen, matched = [], 0
     for term in present:
@@ -93,16 +93,59 @@ def _ranked_query(cursor: Any, terms: Sequence[str]) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class KeywordFound:
+    """The best-matching passages, and how common each word is (for weighting words by rarity)."""
+
+    ranking: list[tuple[int, int]]  # (document_id, chunk_number), best first
+    counts: dict[str, int] = field(default_factory=dict)  # passages holding each term, capped past RANKED_PASSAGES
+    passages: int = 0  # passages in the index (every member's: the counts are over all of them too)
+    absent: list[str] = field(default_factory=list)  # terms no searched passage of the owner holds
+
+
+def _owner_holds(cursor: Any, term: str, scope: str, params: list[Any]) -> bool:
+    """Whether any of the owner's searched passages holds `term` (work bounded by the term's matches)."""
+    cursor.execute(_ranked_sql(scope), [_phrase(term), *params, 1])
+    return cursor.fetchone() is not None
+
+
+def _absent(cursor: Any, terms: Sequence[str], counts: Mapping[str, int], scope: str, params: list[Any]) -> list[str]:
+    """Terms none of the owner's searched passages hold. Only the owner's passages decide (another member's
+    words must not change what this member sees); a term in more than RANKED_PASSAGES passages of the
+    whole index counts as held, which bounds the work."""
+    return [
+        term
+        for term in terms
+        if not counts[term] or (counts[term] <= RANKED_PASSAGES and not _owner_holds(cursor, term, scope, params))
+    ]
+
+
+def _passages_count(cursor: Any) -> int:
+    cursor.execute("SELECT count(*) FROM assistant_documentchunk")
+    return int(cursor.fetchone()[0])
+
+
+def keyword_search(
+    *, owner_id: int, document_ids: Sequence[int] | None, terms: Sequence[str], limit: int
+) -> KeywordFound:
+    """The owner's ready passages that best match `terms` (BM25), with each term's passage count."""
+    if not terms or limit < 1 or (document_ids is not None and not document_ids):
+        return KeywordFound(ranking=[])
+    scope, scope_params = _scope(owner_id, document_ids)
+    with connection.cursor() as cursor:
+        counts = {term: _count_upto(cursor, _phrase(term), RANKED_PASSAGES + 1) for term in terms}
+        total = _passages_count(cursor)
+        absent = _absent(cursor, terms, counts, scope, scope_params)
+        query = _ranked_query(cursor, [term for term in terms if term not in absent], counts)
+        ranking: list[tuple[int, int]] = []
+        if query is not None:
+            cursor.execute(_ranked_sql(scope), [query, *scope_params, limit])
+            ranking = [(int(document_id), int(number)) for document_id, number in cursor.fetchall()]
+    return KeywordFound(ranking=ranking, counts=counts, passages=total, absent=absent)
+
+
 def keyword_ranking(
     *, owner_id: int, document_ids: Sequence[int] | None, terms: Sequence[str], limit: int
 ) -> list[tuple[int, int]]:
     """(document_id, chunk_number) of the owner's ready passages that best match `terms`, best first."""
-    if not terms or limit < 1 or (document_ids is not None and not document_ids):
-        return []
-    scope, scope_params = _scope(owner_id, document_ids)
-    with connection.cursor() as cursor:
-        query = _ranked_query(cursor, terms)
-        if query is None:
-            return []
-        cursor.execute(_ranked_sql(scope), [query, *scope_params, limit])
-        return [(int(document_id), int(number)) for document_id, number in cursor.fetchall()]
+    return keyword_search(owner_id=owner_id, document_ids=document_ids, terms=terms, limit=limit).ranking
