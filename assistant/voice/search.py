@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from assistant.documents.pipeline.relevance import relevance
+from assistant.documents.pipeline.relevance import relevance, stem
 from assistant.voice.clock import clock
 from assistant.voice.models import Segment, VoiceNote
 
@@ -161,6 +161,16 @@ def _semantic_ranking(owner_id: int, query: str, note_ids: list[int], limit: int
     return {(hit.note_id, hit.number): hit.similarity for hit in hits}
 
 
+def _absent_share(note_ids: list[int], terms: list[str]) -> float:
+    """The share of the question's words that no transcript of these notes holds (by stem), as the
+    relevance score of document passages counts it: a question about "WireGuard" in no note."""
+    if not terms:
+        return 0.0
+    segments = Segment.objects.filter(note_id__in=note_ids)
+    absent = [term for term in terms if not segments.filter(text__icontains=stem(term)).exists()]
+    return len(absent) / len(terms)
+
+
 def voice_search(*, owner: Any, query: str, limit: int = 10) -> list[VoiceHit]:
     """The owner's transcript segments that best match `query`, best first."""
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
@@ -169,8 +179,10 @@ def voice_search(*, owner: Any, query: str, limit: int = 10) -> list[VoiceHit]:
         return []
     pool = max(limit * 3, 20)
     similarity = _semantic_ranking(owner.pk, query, note_ids, pool)
+    terms = search_terms(query)
+    absent = _absent_share(note_ids, terms)
     scores: dict[SegmentKey, float] = {}
-    for ranking in (list(similarity), _keyword_ranking(note_ids, search_terms(query), pool)):
+    for ranking in (list(similarity), _keyword_ranking(note_ids, terms, pool)):
         for rank, key in enumerate(ranking, start=1):
             scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank)
     wanted = sorted(scores, key=lambda key: (-scores[key], key))[:limit]
@@ -180,8 +192,9 @@ def voice_search(*, owner: Any, query: str, limit: int = 10) -> list[VoiceHit]:
     rows = (
         {(s.note_id, s.number): s for s in Segment.objects.filter(condition).select_related("note")} if wanted else {}
     )
-    # Ranked by both searches; scored like document passages (relevance from the cosine similarity), so a
-    # segment that merely came first does not look relevant and chat retrieval can merge the two sources.
+    # Ranked by both searches; scored like document passages (relevance from the cosine similarity and the
+    # question's absent words), so a segment that merely came first does not look relevant and chat
+    # retrieval can merge the two sources.
     return [
         VoiceHit(
             note=row.note,
@@ -189,7 +202,7 @@ def voice_search(*, owner: Any, query: str, limit: int = 10) -> list[VoiceHit]:
             start=row.start,
             end=row.end,
             text=row.text,
-            score=round(relevance(similarity.get(key, 0.0), 0.0), 4),
+            score=round(relevance(similarity.get(key, 0.0), absent), 4),
         )
         for key in wanted
         if (row := rows.get(key)) is not None
