@@ -38,7 +38,13 @@ class PhotoAnswer:
 def photo_sources(found: list[Any]) -> list[dict[str, Any]]:
     """The answer's sources for the photos found: numbers and names only (the page builds the addresses)."""
     return [
-        {"n": n, "kind": "photo", "photo_id": item.photo.pk, "name": item.photo.name, "score": round(item.similarity, 3)}
+        {
+            "n": n,
+            "kind": "photo",
+            "photo_id": item.photo.pk,
+            "name": item.photo.name,
+            "score": round(item.similarity, 3),
+        }
         for n, item in enumerate(found, start=1)
     ]
 
@@ -81,6 +87,13 @@ def _shown_text(request: PhotoRequest, found: list[Any]) -> str:
     return f"Here are the photos of {request.subject} I found in your library{more}."
 
 
+def _unseen_text(request: PhotoRequest, model: LocalModel) -> str:
+    names = vision_model_names()
+    switch = f": switch this conversation to {', '.join(names)} and ask again." if names else "."
+    unseen = f"{model.name} cannot see photos, so it cannot say what is in it"
+    return f"Here is your photo of {request.subject}. {unseen}{switch}"
+
+
 def _image_for_model(photo: Any) -> Any:
     """A JPEG of the photo no larger than HEARTH_IMAGE_MAX_SIDE, as chat attachments are, kept in the
     owner's images folder (one per photo, made once); an object with .file, relative to DATA_DIR."""
@@ -112,12 +125,7 @@ def photo_answer_prepare(*, answer: Message, question: str, model: LocalModel) -
         return PhotoAnswer(finished=True, summary="No photo found")
     if request.kind == "show" or not model.has_vision:
         sources = photo_sources(found[:SHOWN] if request.kind == "show" else found[:1])
-        text = _shown_text(request, found)
-        if request.kind == "describe":
-            names = vision_model_names()
-            text = f"Here is your photo of {request.subject}. {model.name} cannot see photos, so it cannot say what is in it" + (
-                f": switch this conversation to {', '.join(names)} and ask again." if names else "."
-            )
+        text = _shown_text(request, found) if request.kind == "show" else _unseen_text(request, model)
         _finish(answer, text, sources)
         return PhotoAnswer(finished=True, summary=f"Showed {len(sources)} photos")
     best = found[0]

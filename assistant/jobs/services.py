@@ -235,7 +235,8 @@ def jobs_requeue_stale() -> list[int]:
     return revived
 
 
-# The Jobs page's filter: "" hides chat answers and push-to-talk (one per message, they would flood the page), "all" shows every job.
+# The Jobs page's filter: "" hides chat answers and push-to-talk (one per message, they would flood
+# the page), "all" shows every job.
 QUIET_KINDS = ("chat", "voice_dictate")
 
 

@@ -82,9 +82,7 @@ def test_push_to_talk_puts_the_spoken_words_in_the_message_box(
     screenshot(page, f"chat-push-to-talk-recording-{size}")
     _press(page, size)
 
-    page.wait_for_function(
-        "() => /milk/i.test(document.querySelector('[data-composer-text]').value)", timeout=180_000
-    )
+    page.wait_for_function("() => /milk/i.test(document.querySelector('[data-composer-text]').value)", timeout=180_000)
     value = page.input_value("[data-composer-text]")
     assert value.startswith("Note: "), value
     assert "bread" in value.lower()
@@ -119,7 +117,12 @@ def test_where_the_microphone_is_hidden_the_composer_says_why(
 
 
 def test_a_voice_note_cited_in_an_answer_opens_the_player_at_that_second(
-    alice: Any, worker: WorkerProcess, tiny_models: dict[str, Path], inline_jobs: list[int], open_at: Any, tmp_path: Path
+    alice: Any,
+    worker: WorkerProcess,
+    tiny_models: dict[str, Path],
+    inline_jobs: list[int],
+    open_at: Any,
+    tmp_path: Path,
 ) -> None:
     voice_collections_drop()
     wav, _ = speech_with_pauses(texts=list(SENTENCES[:3]), path=tmp_path / "three.wav")
@@ -171,7 +174,7 @@ def test_show_me_photos_shows_the_owners_thumbnails_linked_to_the_viewer(
     _send(page, "Show me photos of the beach")
 
     page.locator(".msg--assistant[data-state='complete'] .msg__photo img").first.wait_for(timeout=120_000)
-    shown = page.eval_on_selector_all("[data-photo-link]", "links => links.map((link) => Number(link.dataset.photoLink))")
+    shown = page.eval_on_selector_all("[data-photo-link]", "links => links.map((a) => Number(a.dataset.photoLink))")
     assert set(shown) == alices
     assert not set(shown) & bobs
     page.wait_for_function(
