@@ -98,6 +98,23 @@ def test_push_to_talk_puts_the_spoken_words_in_the_message_box(
     assert page.problems == []
 
 
+def test_holding_the_microphone_records_until_it_is_let_go(
+    alice: Any, worker: WorkerProcess, tiny_models: dict[str, Path], open_at: Any
+) -> None:
+    chat_model_add(tiny_models["llama3"])
+    page = open_at(alice, f"/chat/{conversation_create(owner=alice).pk}/", "laptop")
+    page.wait_for_function(CONNECTED)
+    box = page.locator("[data-ptt]").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.locator(".ptt--recording").wait_for()
+    page.wait_for_function("() => document.querySelector('[data-ptt-timer]').textContent >= '0:04'", timeout=20_000)
+    page.mouse.up()
+    page.locator(".ptt--recording").wait_for(state="detached")
+    page.wait_for_function("() => /milk/i.test(document.querySelector('[data-composer-text]').value)", timeout=180_000)
+    assert page.problems == []
+
+
 def test_where_the_microphone_is_hidden_the_composer_says_why(
     alice: Any, tiny_models: dict[str, Path], open_at: Any
 ) -> None:
