@@ -24,29 +24,30 @@ _ABOUT = r"(?:of|from|with|showing|at|in)"
 _SUBJECT = r"(?P<subject>.+?)"
 _END = r"\s*(?:,?\s*please)?[\s?.!]*$"
 
-_PATTERNS: tuple[tuple[Literal["show", "describe"], re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE))
-    for kind, pattern in (
-        (
-            "describe",
-            rf"^{_POLITE}(?:what(?:'s|\s+is)\s+(?:in|on)|describe|what\s+do\s+you\s+see\s+in|tell\s+me\s+about)"
-            rf"\s+(?:my|our|the)\s+{_PHOTO}\s+{_ABOUT}\s+{_SUBJECT}{_END}",
-        ),
-        (
-            "show",
-            rf"^{_POLITE}(?:show|find|get|give|display|pull\s+up|bring\s+up|look\s+for|search\s+for)\s+(?:me\s+|us\s+)?"
-            rf"{_OWNED}{_PHOTO}\s+{_ABOUT}\s+{_SUBJECT}{_END}",
-        ),
-        ("show", rf"^{_POLITE}search\s+(?:my\s+|our\s+)?{_PHOTO}\s+for\s+{_SUBJECT}{_END}"),
-        ("show", rf"^(?:do|have)\s+(?:i|we)\s+(?:have|got)\s+(?:any\s+)?{_PHOTO}\s+{_ABOUT}\s+{_SUBJECT}{_END}"),
-        ("show", rf"^(?:my\s+|our\s+)?{_PHOTO}\s+(?:of|from)\s+{_SUBJECT}{_END}"),
-    )
+Kind = Literal["show", "describe"]
+_PHRASINGS: tuple[tuple[Kind, str], ...] = (
+    (
+        "describe",
+        rf"^{_POLITE}(?:what(?:'s|\s+is)\s+(?:in|on)|describe|what\s+do\s+you\s+see\s+in|tell\s+me\s+about)"
+        rf"\s+(?:my|our|the)\s+{_PHOTO}\s+{_ABOUT}\s+{_SUBJECT}{_END}",
+    ),
+    (
+        "show",
+        rf"^{_POLITE}(?:show|find|get|give|display|pull\s+up|bring\s+up|look\s+for|search\s+for)\s+(?:me\s+|us\s+)?"
+        rf"{_OWNED}{_PHOTO}\s+{_ABOUT}\s+{_SUBJECT}{_END}",
+    ),
+    ("show", rf"^{_POLITE}search\s+(?:my\s+|our\s+)?{_PHOTO}\s+for\s+{_SUBJECT}{_END}"),
+    ("show", rf"^(?:do|have)\s+(?:i|we)\s+(?:have|got)\s+(?:any\s+)?{_PHOTO}\s+{_ABOUT}\s+{_SUBJECT}{_END}"),
+    ("show", rf"^(?:my\s+|our\s+)?{_PHOTO}\s+(?:of|from)\s+{_SUBJECT}{_END}"),
+)
+_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _PHRASINGS
 )
 
 
 @dataclass(frozen=True)
 class PhotoRequest:
-    kind: Literal["show", "describe"]
+    kind: Kind
     subject: str  # what to search the photos for, as the member wrote it: "the beach"
 
 
