@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from assistant.chat.photo_answer import photo_answer_prepare
 from assistant.chat.prompt import (
     DEFAULT_IMAGE_TOKENS,
     PromptPlan,
@@ -139,11 +140,19 @@ def _spec_for(model: LocalModel) -> ModelSpec:
 
 
 def _plan(
-    engine: ChatEngine, spec: ModelSpec, model: LocalModel, answer: Message, passages: Sequence[Source] = ()
+    engine: ChatEngine,
+    spec: ModelSpec,
+    model: LocalModel,
+    answer: Message,
+    passages: Sequence[Source] = (),
+    images: Sequence[Any] = (),
 ) -> PromptPlan:
+    turns = merged_turns(_history(answer))
+    if images and turns:  # a photo from the member's library, for the question it answers
+        turns[-1]["images"] = [*turns[-1]["images"], *images]
     try:
         return prompt_plan(
-            turns=merged_turns(_history(answer)),
+            turns=turns,
             system=answer.conversation.effective_system_prompt,
             passages=passages,
             context_size=min(settings.HEARTH_LLM_CONTEXT, model.context_length or settings.HEARTH_LLM_CONTEXT),
@@ -194,13 +203,17 @@ def _write_answer(context: JobContext, answer: Message) -> str:
         model = chat_model_for(answer.conversation)
     except ChatError as exc:
         raise JobFailed(str(exc)) from exc
-    retrieval = _retrieve(answer)
+    photos = photo_answer_prepare(answer=answer, question=_question(answer), model=model)
+    if photos is not None and photos.finished:
+        return photos.summary
+    retrieval = _retrieve(answer) if photos is None else None
     if retrieval is not None and not retrieval.passages and retrieval.strict:
         return _answer_not_found(answer, retrieval)
     unused = retrieval.unused_text if retrieval is not None and not retrieval.passages else ""
     engine, spec = chat_engine(), _spec_for(model)
-    plan = _plan(engine, spec, model, answer, retrieval.passages if retrieval else ())
-    _set_state(answer, Message.State.STREAMING, model_name=model.name, sources=sources_payload(plan.passages))
+    plan = _plan(engine, spec, model, answer, retrieval.passages if retrieval else (), photos.images if photos else ())
+    sources = sources_payload(plan.passages) + (photos.sources if photos else [])
+    _set_state(answer, Message.State.STREAMING, model_name=model.name, sources=sources)
     writer, stats = _AnswerWriter(answer), StreamStats()
 
     def should_stop() -> bool:

@@ -59,6 +59,7 @@ UPLOAD_ROUTES: tuple[UploadRoute, ...] = (
     UploadRoute("/models/upload/", "HEARTH_MODEL_UPLOAD_MAX_BYTES", owner_only=True),
     UploadRoute("/photos/upload/", "HEARTH_PHOTO_MAX_BYTES"),
     UploadRoute("/voice/upload/", "HEARTH_VOICE_MAX_BYTES"),
+    UploadRoute("/voice/dictate/", "HEARTH_VOICE_MAX_BYTES"),
 )
 
 

@@ -45,6 +45,7 @@ KINDS: tuple[JobKindSpec, ...] = (
     JobKindSpec("document_ingest", "Document indexing", "ingest", "assistant.documents.indexing:document_ingest_run"),
     JobKindSpec("voice_transcribe", "Voice transcription", "media", "assistant.voice.jobs:voice_transcribe_run"),
     JobKindSpec("voice_index", "Voice note indexing", "media", "assistant.voice.jobs:voice_index_run"),
+    JobKindSpec("voice_dictate", "Dictation in chat", "media", "assistant.voice.dictation:voice_dictate_run"),
     JobKindSpec("photo_index", "Photo indexing", "media", "assistant.photos.indexing:photo_index_run"),
     JobKindSpec("speech_import", "Speech model import", "media", "assistant.voice.speech_models:speech_import_run"),
     JobKindSpec("clip_check", "Photo search model check", "media", "assistant.photos.indexing:clip_check_run"),

@@ -251,8 +251,9 @@ def jobs_requeue_stale() -> list[int]:
     return revived
 
 
-# The Jobs page's filter: "" hides chat answers (one per message, they would flood the page), "all" shows every job.
-QUIET_KINDS = ("chat",)
+# The Jobs page's filter: "" hides chat answers and push-to-talk (one per message, they would flood
+# the page), "all" shows every job.
+QUIET_KINDS = ("chat", "voice_dictate")
 
 
 def jobs_filter_choices() -> list[tuple[str, str]]:

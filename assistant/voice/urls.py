@@ -5,6 +5,8 @@ from assistant.voice import views
 urlpatterns = [
     path("voice/", views.voice_page, name="voice"),
     path("voice/upload/", views.voice_upload_view, name="voice_upload"),
+    path("voice/dictate/", views.voice_dictate_view, name="voice_dictate"),
+    path("voice/dictate/<int:job_id>/", views.voice_dictation_view, name="voice_dictation"),
     path("voice/<int:note_id>/", views.voice_note_page, name="voice_note"),
     path("voice/<int:note_id>/audio/", views.voice_audio, name="voice_audio"),
     path("voice/<int:note_id>/rename/", views.voice_rename_view, name="voice_rename"),

@@ -12,10 +12,11 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from assistant.core.http import MemberRequest, wants_json
 from assistant.core.uploads import UploadRefused, upload_refused_response, uploads_of
+from assistant.voice.dictation import dictation_result, dictation_start
 from assistant.voice.intake import AudioRejected, max_bytes
 from assistant.voice.models import Segment, VoiceNote, VoiceNoteStatus
 from assistant.voice.ranges import ranged_file_response
@@ -88,6 +89,32 @@ def voice_upload_view(request: MemberRequest) -> HttpResponse:
         return JsonResponse({"note": note_payload(note)}, status=201)
     messages.success(request, f"Uploaded “{note.title}”. It is being transcribed.")
     return redirect("voice_note", note.pk)
+
+
+@require_POST
+def voice_dictate_view(request: MemberRequest) -> HttpResponse:
+    """Push-to-talk: the recording as the raw body; 202 with the job that turns it into text."""
+    try:
+        uploads = uploads_of(request, field="file")
+    except UploadRefused as exc:
+        return upload_refused_response(exc)
+    if not uploads:
+        return JsonResponse({"error": "Nothing was recorded. Press the microphone and speak."}, status=400)
+    try:
+        job = dictation_start(owner=request.user, upload=uploads[0], language=request.GET.get("language", ""))
+    except AudioRejected as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    result = dictation_result(owner=request.user, job_id=job.pk)
+    return JsonResponse(result, status=202)
+
+
+@require_GET
+def voice_dictation_view(request: MemberRequest, job_id: int) -> HttpResponse:
+    """Where a dictation stands, and its words once heard (only for the member who spoke them)."""
+    result = dictation_result(owner=request.user, job_id=job_id)
+    if result is None:
+        raise Http404("No such dictation")
+    return JsonResponse(result)
 
 
 def _refused(request: MemberRequest, error: str) -> HttpResponse:

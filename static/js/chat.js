@@ -8,6 +8,7 @@
 import { $, $all, setText, plural, on, send, fetchPage } from "./lib.js";
 import { renderMarkdown, renderSources, renderImages, copyWithFeedback } from "./chat_markdown.js";
 import { setTitle, listConversation } from "./chat_list.js";
+import { renderPhotos } from "./chat_photos.js";
 import * as composer from "./chat_composer.js";
 
 const ACTIVE = new Set(["queued", "streaming"]);
@@ -202,6 +203,7 @@ function statsText(data) {
 function renderAnswerParts(entry) {
   const { data, fields } = entry;
   renderSources(fields.sources, fields["sources-list"], data.id, Array.isArray(data.sources) ? data.sources : []);
+  renderPhotos(fields.photos, data.sources);
   setText(fields.model, data.model);
   const showBadge = data.state !== "complete";
   fields.state.hidden = !showBadge;

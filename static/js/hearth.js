@@ -151,13 +151,13 @@ const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 const seenJobs = new Map(); // id -> {seq, status}
 const jobsUrl = () => body.getAttribute("data-jobs-url") || "/jobs/";
 
-// A toast when a job this page saw running ends; not for chat answers, nor on pages that show jobs inline.
+// A toast when a job this page saw running ends; not for chat answers or push-to-talk, nor on pages that show jobs inline.
 on("job", ({ job } = {}) => {
   if (!job || !Number.isInteger(job.id)) return;
   const seen = seenJobs.get(job.id);
   if (seen && Number(job.seq) <= seen.seq) return;
   seenJobs.set(job.id, { seq: Number(job.seq) || 0, status: job.status });
-  if ((seen && FINAL.has(seen.status)) || job.kind === "chat") return;
+  if ((seen && FINAL.has(seen.status)) || job.kind === "chat" || job.kind === "voice_dictate") return;
   if ($(`[data-job-id="${job.id}"], [data-inline-jobs]`)) return;
   const name = job.title || "A job";
   const link = { href: jobsUrl(), linkText: "View jobs" };

@@ -34,7 +34,7 @@ def test_page_scripts_are_modules_loaded_as_modules() -> None:
         if path.name in CLASSIC:
             assert tags, path.name
             assert all("type=" not in tag for tag in tags), tags
-        elif path.name in ("lib.js", "socket.js") or path.name.startswith("chat_"):
+        elif path.name in ("lib.js", "socket.js", "recorder.js") or path.name.startswith("chat_"):
             assert tags == [], f"{path.name} is imported, never loaded by a tag (one instance per page)"
         else:
             assert tags, f"{path.name} is loaded by no page"
