@@ -36,6 +36,7 @@ export function continueAnswer(id, button) {
 /* --------------------------------------------------------------- the panel */
 
 let edited = false; // typed into since the panel opened: a late refresh must not undo it
+let asked = 0; // requests made: only the answer to the latest one fills the panel
 
 function showErrors(errors) {
   let first = null;
@@ -70,10 +71,11 @@ function fill(state) {
 
 async function refresh() {
   edited = false;
+  const mine = ++asked;
   try {
     const response = await window.fetch(form.action, { credentials: "same-origin", headers: { Accept: "application/json" } });
     const data = response.ok ? await response.json() : null;
-    if (data && !edited) {
+    if (data && !edited && mine === asked) {
       fill(data.sampling);
       showErrors({});
     }
@@ -85,6 +87,7 @@ async function refresh() {
 async function save(reset) {
   const body = new FormData(form);
   if (reset) body.set("reset", "1");
+  asked += 1;
   const { status, data } = await postForm(form.action, { body, form });
   if (data && data.errors && Object.keys(data.errors).length) {
     showErrors(data.errors);
