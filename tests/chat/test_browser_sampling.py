@@ -101,7 +101,8 @@ def test_max_tokens_from_the_panel_stops_the_answer_and_continue_makes_it_grow(
     assert page.is_hidden("[data-sampling-dot]")
     page.press(MAX_TOKENS, "Escape")
     page.wait_for_function(f"() => !document.querySelector('{PANEL}').open")
-    assert page.problems == []
+    # Chromium logs the refused value's 400 answer; nothing else went wrong.
+    assert [problem for problem in page.problems if "400 (Bad Request)" not in problem] == []
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -24,8 +24,11 @@ SIZES = {"laptop": LAPTOP, "phone": PHONE}
 # A drawer or dialog still sliding in is measured where it will rest: finite animations and
 # transitions are awaited first (spinners, which never end, are not).
 _SETTLED = """async () => {
-  const ending = document.getAnimations().filter((a) => a.effect?.getComputedTiming().iterations !== Infinity);
-  await Promise.all(ending.map((a) => a.finished.catch(() => null)));
+  const ending = document.getAnimations().filter(
+    (a) => a.playState === "running" && a.effect?.getComputedTiming().iterations !== Infinity,
+  );
+  const settled = Promise.all(ending.map((a) => a.finished.catch(() => null)));
+  await Promise.race([settled, new Promise((done) => setTimeout(done, 2000))]);
 }"""
 
 _PROBLEMS = """(el, fits) => {
