@@ -20,7 +20,7 @@ from assistant.models import Conversation, LocalModel, Message
 from tests.support.services import WorkerProcess, chat_model_add, session_cookie, ws_open
 from tests.support.tiny_gguf import CHAT_TEMPLATES, TINY_CONTEXT_LENGTH, tiny_chat_model_write
 
-JSON = {"HTTP_ACCEPT": "application/json"}
+JSON = {"accept": "application/json"}
 FINAL = ("complete", "incomplete", "failed")
 RECOMMENDED = {"temp": 0.6, "top_p": 0.9, "top_k": 20, "min_p": 0.0, "penalty_repeat": 1.05}
 
@@ -76,7 +76,7 @@ def test_defaults_come_from_the_file_then_the_household_and_a_chat_overrides_the
     member = Client()
     member.force_login(alice)
     sent = {"temperature": "0", "top_p": "0.9", "max_tokens": "16", "repeat_penalty": "1.05"}
-    reply = member.post(f"/chat/{conversation.pk}/sampling/", sent, **JSON)
+    reply = member.post(f"/chat/{conversation.pk}/sampling/", sent, headers=JSON)
     assert reply.status_code == 200, reply.content
     conversation.refresh_from_db()
     assert (conversation.temperature, conversation.top_p, conversation.max_tokens) == (0.0, None, 16)
@@ -89,7 +89,7 @@ def test_defaults_come_from_the_file_then_the_household_and_a_chat_overrides_the
     assert fields["temperature"]["source"] == "set by the household"
 
     # Reset: back to the model's defaults; the owner's reset: back to the file's.
-    assert member.post(f"/chat/{conversation.pk}/sampling/", {"reset": "1"}, **JSON).status_code == 200
+    assert member.post(f"/chat/{conversation.pk}/sampling/", {"reset": "1"}, headers=JSON).status_code == 200
     assert _sampling(conversation) == (Sampling(1.2, 0.9, 20, 0.0, 1.05), 300)
     owner.post(f"/models/{model.pk}/sampling/", {"reset": "1"})
     assert _sampling(conversation) == (Sampling(0.6, 0.9, 20, 0.0, 1.05), TINY_CONTEXT_LENGTH)
@@ -106,18 +106,18 @@ def test_values_out_of_range_are_refused_with_what_to_do_and_nothing_is_saved(
     member.force_login(alice)
 
     bad = {"temperature": "3", "top_p": "lots", "max_tokens": "9999", "repeat_penalty": "0.5"}
-    reply = member.post(f"/chat/{conversation.pk}/sampling/", bad, **JSON)
+    reply = member.post(f"/chat/{conversation.pk}/sampling/", bad, headers=JSON)
     assert reply.status_code == 400
-    errors = reply.json()["errors"]
-    assert errors["temperature"] == "Temperature must be from 0 to 2; you entered 3."
-    assert errors["top_p"] == "Top-p must be a number, for example 0.95."
-    assert errors["max_tokens"] == (
+    refused = reply.json()["errors"]
+    assert refused["temperature"] == "Temperature must be from 0 to 2; you entered 3."
+    assert refused["top_p"] == "Top-p must be a number, for example 0.95."
+    assert refused["max_tokens"] == (
         f"Max tokens must be from 16 to {TINY_CONTEXT_LENGTH} (the model's context); you entered 9999."
     )
-    assert errors["repeat_penalty"] == "Repeat penalty must be from 1 to 2; you entered 0.5."
+    assert refused["repeat_penalty"] == "Repeat penalty must be from 1 to 2; you entered 0.5."
 
     def errors(data: dict[str, str]) -> dict[str, str]:
-        result: dict[str, str] = member.post(f"/chat/{conversation.pk}/sampling/", data, **JSON).json()["errors"]
+        result: dict[str, str] = member.post(f"/chat/{conversation.pk}/sampling/", data, headers=JSON).json()["errors"]
         return result
 
     for value in ("nan", "inf", "-0.1", "1e400", "²", "1_0", "٣", "0x1"):
@@ -139,11 +139,11 @@ def test_a_member_cannot_read_or_change_anothers_chat_settings_nor_the_household
     conversation = conversation_create(owner=alice)
     intruder = Client()
     intruder.force_login(bob)
-    assert intruder.get(f"/chat/{conversation.pk}/sampling/", **JSON).status_code == 404
-    assert intruder.post(f"/chat/{conversation.pk}/sampling/", {"temperature": "2"}, **JSON).status_code == 404
+    assert intruder.get(f"/chat/{conversation.pk}/sampling/", headers=JSON).status_code == 404
+    assert intruder.post(f"/chat/{conversation.pk}/sampling/", {"temperature": "2"}, headers=JSON).status_code == 404
     assert intruder.post(f"/chat/{conversation.pk}/sampling/", {"reset": "1"}).status_code == 404
     # Only the owner sets the household's defaults.
-    assert intruder.post(f"/models/{model.pk}/sampling/", {"temperature": "2"}, **JSON).status_code == 403
+    assert intruder.post(f"/models/{model.pk}/sampling/", {"temperature": "2"}, headers=JSON).status_code == 403
     conversation.refresh_from_db()
     model.refresh_from_db()
     assert conversation.temperature is None
