@@ -13,9 +13,9 @@ from bench.common import BenchError
 
 def chat_sampling() -> dict[str, Any]:
     """Hearth's sampling settings, spelled as create_chat_completion takes them."""
-    from assistant.llm.engine import SAMPLING
+    from assistant.llm.sampling import HEARTH_SAMPLING
 
-    return {("temperature" if key == "temp" else key): value for key, value in SAMPLING.items()}
+    return HEARTH_SAMPLING.completion_kwargs()
 
 
 class PlainChat:
@@ -59,7 +59,7 @@ class PlainGenerate:
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        from assistant.llm.engine import SAMPLING
+        from assistant.llm.sampling import HEARTH_SAMPLING
 
         self.llama = Llama(model_path=str(path), n_ctx=context, n_threads=threads, verbose=False)
         template = self.llama.metadata.get("tokenizer.chat_template")
@@ -72,7 +72,7 @@ class PlainGenerate:
             bos_token=self.llama._model.token_get_text(bos) if bos != -1 else "",
             stop_token_ids=[eos],
         )
-        self.sampling = SAMPLING
+        self.sampling = HEARTH_SAMPLING.generate_kwargs()
 
     def answer(self, messages: list[dict[str, Any]], max_tokens: int) -> Turn:
         import llama_cpp

@@ -33,6 +33,7 @@ from assistant.chat.stop import StopSignal
 from assistant.core.events import event_pump
 from assistant.jobs.runner import TRANSIENT_ERRORS, JobCancelled, JobContext, JobFailed
 from assistant.llm.engine import ChatEngine, ModelSpec, StreamStats, chat_engine
+from assistant.llm.sampling import conversation_sampling
 from assistant.models import Conversation, LocalModel, Message
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,11 @@ def _history(answer: Message) -> list[Message]:
 class _AnswerWriter:
     """Streams tokens to the member's pages and saves the text as it grows."""
 
-    def __init__(self, answer: Message) -> None:
+    def __init__(self, answer: Message, start: str = "") -> None:
         self.answer = answer
         self.owner_id = answer.conversation.owner_id
-        self.text = ""
+        self.start = start  # a continued answer's text so far: the new tokens follow it
+        self.text = start
         self.saved_at = time.monotonic()
 
     def add(self, piece: str) -> None:
@@ -81,6 +83,7 @@ class _AnswerWriter:
             state=state,
             notice=notice,
             error=error,
+            token_limit=stats.completion_tokens if stats.finish_reason == "length" else 0,
             prompt_tokens=stats.prompt_tokens,
             completion_tokens=stats.completion_tokens,
             context_size=stats.context_size,
@@ -139,6 +142,10 @@ def _spec_for(model: LocalModel) -> ModelSpec:
     )
 
 
+def _context_size(model: LocalModel) -> int:
+    return min(settings.HEARTH_LLM_CONTEXT, model.context_length or settings.HEARTH_LLM_CONTEXT)
+
+
 def _plan(
     engine: ChatEngine,
     spec: ModelSpec,
@@ -146,17 +153,23 @@ def _plan(
     answer: Message,
     passages: Sequence[Source] = (),
     images: Sequence[Any] = (),
+    *,
+    max_tokens: int,
+    partial: str = "",
 ) -> PromptPlan:
+    """The prompt; `partial` is the text of an answer being continued, the last turn of the plan."""
     turns = merged_turns(_history(answer))
     if images and turns:  # a photo from the member's library, for the question it answers
         turns[-1]["images"] = [*turns[-1]["images"], *images]
+    if partial:
+        turns.append({"role": "assistant", "text": partial, "images": []})
     try:
         return prompt_plan(
             turns=turns,
             system=answer.conversation.effective_system_prompt,
             passages=passages,
-            context_size=min(settings.HEARTH_LLM_CONTEXT, model.context_length or settings.HEARTH_LLM_CONTEXT),
-            max_answer_tokens=settings.HEARTH_LLM_MAX_TOKENS,
+            context_size=_context_size(model),
+            max_answer_tokens=max_tokens,
             image_tokens=(model.projector.image_tokens if model.projector else 0) or DEFAULT_IMAGE_TOKENS,
             count_tokens=lambda text: engine.count_tokens(spec, text),
             image_part=_image_part if model.projector is not None else None,
@@ -203,25 +216,36 @@ def _write_answer(context: JobContext, answer: Message) -> str:
         model = chat_model_for(answer.conversation)
     except ChatError as exc:
         raise JobFailed(str(exc)) from exc
-    photos = photo_answer_prepare(answer=answer, question=_question(answer), model=model)
+    # Continue (an answer that stopped at its token limit): the text so far is kept and the model extends it.
+    partial = answer.content if context.job.payload.get("continue") else ""
+    photos = None if partial else photo_answer_prepare(answer=answer, question=_question(answer), model=model)
     if photos is not None and photos.finished:
         return photos.summary
     retrieval = _retrieve(answer) if photos is None else None
-    if retrieval is not None and not retrieval.passages and retrieval.strict:
+    if retrieval is not None and not retrieval.passages and retrieval.strict and not partial:
         return _answer_not_found(answer, retrieval)
     unused = retrieval.unused_text if retrieval is not None and not retrieval.passages else ""
     engine, spec = chat_engine(), _spec_for(model)
-    plan = _plan(engine, spec, model, answer, retrieval.passages if retrieval else (), photos.images if photos else ())
+    sampling, max_tokens = conversation_sampling(
+        conversation=answer.conversation, model=model, context_size=_context_size(model)
+    )
+    passages, images = (retrieval.passages if retrieval else ()), (photos.images if photos else ())
+    plan = _plan(engine, spec, model, answer, passages, images, max_tokens=max_tokens, partial=partial)
+    if partial:
+        plan.messages.pop()  # the answer so far goes to the engine as the start of the model's turn
     sources = sources_payload(plan.passages) + (photos.sources if photos else [])
     _set_state(answer, Message.State.STREAMING, model_name=model.name, sources=sources)
-    writer, stats = _AnswerWriter(answer), StreamStats()
+    writer, stats = _AnswerWriter(answer, start=partial), StreamStats()
 
     def should_stop() -> bool:
         return stop.is_set() or context.stop.is_set()
 
+    request = {"spec": spec, "messages": plan.messages, "max_tokens": plan.max_tokens, "stats": stats}
     try:
         with StopSignal(answer.pk) as stop:
-            _stream_into(writer, engine, spec, plan.messages, plan.max_tokens, should_stop, stats)
+            _stream_into(
+                writer, engine, {**request, "should_stop": should_stop, "sampling": sampling, "prefix": partial}
+            )
     except Exception as exc:
         writer.finish(state=Message.State.FAILED, stats=stats, error=f"The model failed: {exc}")
         raise JobFailed(f"The model failed: {exc}") from exc
@@ -234,26 +258,17 @@ def _write_answer(context: JobContext, answer: Message) -> str:
     return f"{stats.completion_tokens} tokens at {stats.tokens_per_second:.1f}/s"
 
 
-def _stream_into(
-    writer: _AnswerWriter,
-    engine: ChatEngine,
-    spec: ModelSpec,
-    messages: list[dict[str, Any]],
-    max_tokens: int,
-    should_stop: Any,
-    stats: StreamStats,
-) -> None:
+def _stream_into(writer: _AnswerWriter, engine: ChatEngine, request: dict[str, Any]) -> None:
+    """engine.stream(**request) into the writer; a template that refuses a system turn gets it folded in."""
+    messages = request["messages"]
     try:
-        for piece in engine.stream(
-            spec=spec, messages=messages, max_tokens=max_tokens, should_stop=should_stop, stats=stats
-        ):
+        for piece in engine.stream(**request):
             writer.add(piece)
     except ValueError as exc:
-        if writer.text or not messages or messages[0]["role"] != "system" or "system" not in str(exc).lower():
+        wrote = writer.text != writer.start
+        if wrote or not messages or messages[0]["role"] != "system" or "system" not in str(exc).lower():
             raise
-        for piece in engine.stream(
-            spec=spec, messages=without_system(messages), max_tokens=max_tokens, should_stop=should_stop, stats=stats
-        ):
+        for piece in engine.stream(**{**request, "messages": without_system(messages)}):
             writer.add(piece)
 
 

@@ -12,6 +12,7 @@ from channels.db import database_sync_to_async
 from assistant.accounts.sessions import CLOSE_SIGNED_OUT
 from assistant.chat.services import (
     ChatError,
+    message_continue,
     message_get,
     message_payload,
     message_regenerate,
@@ -96,12 +97,17 @@ class EventsConsumer(MemberSocket):
     def _chat_regenerate(user: Any, content: dict[str, Any]) -> None:
         message_regenerate(owner=user, message_id=_int(content.get("message")))
 
+    @staticmethod
+    def _chat_continue(user: Any, content: dict[str, Any]) -> None:
+        message_continue(owner=user, message_id=_int(content.get("message")))
+
     ACTIONS = {
         "job.get": _job_get,
         "message.get": _message_get,
         "chat.send": _chat_send,
         "chat.stop": _chat_stop,
         "chat.regenerate": _chat_regenerate,
+        "chat.continue": _chat_continue,
     }
 
 

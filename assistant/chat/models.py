@@ -44,6 +44,11 @@ class Conversation(models.Model):
     documents: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         "Document", blank=True, related_name="conversations"
     )
+    # Sampling for this conversation only; null follows the model's household default (assistant/llm/sampling.py).
+    temperature = models.FloatField(null=True, blank=True)
+    top_p = models.FloatField(null=True, blank=True)
+    max_tokens = models.PositiveIntegerField(null=True, blank=True)
+    repeat_penalty = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,6 +91,8 @@ class Message(models.Model):
     completion_tokens = models.PositiveIntegerField(default=0)
     context_size = models.PositiveIntegerField(default=0)
     tokens_per_second = models.FloatField(default=0.0)
+    # The answer ended because it reached this many tokens (0: it did not); it can be continued.
+    token_limit = models.PositiveIntegerField(default=0)
     # The passages an answer was written from: [{n, document_id, document, page, page_label, score, text}].
     sources = models.JSONField(default=list, blank=True)
     job = models.ForeignKey("Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -99,10 +99,11 @@ def fit_turns(
 
 
 def chat_messages(turns: list[Turn], system: str, *, image_part: ImagePart | None) -> list[dict[str, Any]]:
-    """The messages in the OpenAI shape; photos of the last turn only, and only for a vision model."""
+    """The messages in the OpenAI shape; photos of the last question only, and only for a vision model."""
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    question = next((turn for turn in reversed(turns) if turn["role"] == "user"), None)
     for turn in turns:
-        images = turn["images"] if image_part is not None and turn is turns[-1] else []
+        images = turn["images"] if image_part is not None and turn is question else []
         if images and image_part is not None:
             content: Any = [{"type": "text", "text": turn["text"]}, *(image_part(i.file) for i in images)]
         else:

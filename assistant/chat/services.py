@@ -45,6 +45,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         "tokens_per_second": round(message.tokens_per_second, 1),
         "queue_position": message_queue_position(message),
         "sources": message.sources,
+        "token_limit": message.token_limit,
     }
 
 
@@ -196,12 +197,12 @@ def _require_vision(model: LocalModel) -> None:
 # --- sending, stopping, regenerating ----------------------------------------------------------------
 
 
-def _queue_answer(*, conversation: Conversation, answer: Message) -> None:
+def _queue_answer(*, conversation: Conversation, answer: Message, more: bool = False) -> None:
     job = job_create(
         owner=conversation.owner,
         kind="chat",
         title=f"Answer in “{conversation.title}”",
-        payload={"message_id": answer.pk},
+        payload={"message_id": answer.pk, **({"continue": True} if more else {})},
     )
     answer.job = job
     answer.save(update_fields=["job"])
@@ -270,10 +271,31 @@ def message_regenerate(*, owner: Any, message_id: int) -> Message:
             notice="",
             model_name=model.name,
             completion_tokens=0,
+            token_limit=0,
             sources=[],
         )
         message.refresh_from_db()
         _queue_answer(conversation=message.conversation, answer=message)
+        transaction.on_commit(lambda: message_publish(message))
+    return message
+
+
+def message_continue(*, owner: Any, message_id: int) -> Message:
+    """Let the latest answer, stopped at its token limit, go on: the new text is appended to it."""
+    message = Message.objects.filter(pk=message_id, conversation__owner=owner, role=Message.Role.ASSISTANT).first()
+    if message is None:
+        raise ChatError("That answer does not exist, or is not yours.")
+    if message.conversation.messages.filter(pk__gt=message.pk).exists():
+        raise ChatError("Only the latest answer can be continued.")
+    if not message.token_limit or not message.content:
+        raise ChatError("This answer is finished: there is nothing to continue.")
+    chat_model_for(message.conversation)
+    with transaction.atomic():
+        _ensure_idle(owner)
+        stop_clear(message_id=message.pk)
+        Message.objects.filter(pk=message.pk).update(state=Message.State.QUEUED, error="", token_limit=0)
+        message.refresh_from_db()
+        _queue_answer(conversation=message.conversation, answer=message, more=True)
         transaction.on_commit(lambda: message_publish(message))
     return message
 

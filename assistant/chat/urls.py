@@ -14,5 +14,6 @@ urlpatterns = [
     path("chat/<int:conversation_id>/rename/", views.conversation_rename_view, name="conversation_rename"),
     path("chat/<int:conversation_id>/delete/", views.conversation_delete_view, name="conversation_delete"),
     path("chat/<int:conversation_id>/settings/", views.conversation_settings, name="conversation_settings"),
+    path("chat/<int:conversation_id>/sampling/", views.conversation_sampling_view, name="conversation_sampling"),
     path("api/messages/<int:message_id>/", views.message_api, name="message_api"),
 ]

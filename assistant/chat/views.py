@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assistant.chat.images import ImageRejected, image_ingest
+from assistant.chat.sampling import conversation_sampling_update, sampling_panel
 from assistant.chat.services import (
     ChatError,
     conversation_delete,
@@ -28,8 +29,9 @@ from assistant.chat.services import (
     persona_save,
     vision_model_names,
 )
-from assistant.core.http import MemberRequest, id_param
+from assistant.core.http import MemberRequest, id_param, wants_json
 from assistant.core.uploads import UploadRefused, upload_refused_response, uploads_of
+from assistant.llm.sampling import SamplingInvalid
 from assistant.models import Conversation, Document, ImageAttachment, LocalModel, Persona
 
 
@@ -64,6 +66,7 @@ def conversation_page(request: MemberRequest, conversation_id: int) -> HttpRespo
             "documents_scopes": Conversation.DocumentsScope.choices,
             "ready_documents": Document.objects.owned_by(request.user).searchable().order_by("name"),
             "selected_documents": set(conversation.documents.values_list("pk", flat=True)),
+            "sampling": sampling_panel(conversation=conversation) if chat_models else None,
         },
     )
 
@@ -117,6 +120,30 @@ def conversation_settings(request: MemberRequest, conversation_id: int) -> HttpR
     )
     messages.success(request, "Conversation settings saved.")
     return redirect("conversation", conversation_id=conversation.pk)
+
+
+def conversation_sampling_view(request: MemberRequest, conversation_id: int) -> HttpResponse:
+    """GET: the Sampling panel's state (JSON). POST: save it, or `reset` to the model's defaults."""
+    conversation = _conversation(request, conversation_id)
+    if request.method == "POST":
+        reset = "reset" in request.POST
+        try:
+            conversation_sampling_update(conversation=conversation, raw=request.POST, reset=reset)
+        except (SamplingInvalid, ChatError) as exc:
+            if not wants_json(request):
+                messages.error(request, str(exc))
+                return redirect("conversation", conversation_id=conversation.pk)
+            errors = exc.errors if isinstance(exc, SamplingInvalid) else {}
+            return JsonResponse({"error": str(exc), "errors": errors}, status=400)
+        note = "Sampling is back to the model's defaults." if reset else "Sampling saved for this chat."
+        if not wants_json(request):
+            messages.success(request, note)
+            return redirect("conversation", conversation_id=conversation.pk)
+        return JsonResponse({"note": note, "sampling": sampling_panel(conversation=conversation)})
+    try:
+        return JsonResponse({"sampling": sampling_panel(conversation=conversation)})
+    except ChatError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
 
 
 def chat_search(request: MemberRequest) -> HttpResponse:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
 from assistant.llm.gguf_info import ram_estimate_bytes
+from assistant.llm.sampling import model_sampling_defaults, sampling_fields
 from assistant.models import LocalModel
 
 # Share of this machine's memory a model may need: below FITS it runs comfortably, below TIGHT it runs
@@ -100,6 +102,14 @@ class ModelCard:
     ram_needed: str
     fit: RamFit | None
     paired_with: list[LocalModel]
+    # Chat models: the household's sampling defaults as the card's form shows them (assistant/llm/sampling.py).
+    sampling: list[dict[str, Any]] = field(default_factory=list)
+    sampling_from_file: bool = False
+
+    @property
+    def sampling_prefix(self) -> str:
+        """Unique ids for the card's sampling fields."""
+        return f"model-{self.model.pk}-sampling"
 
 
 def model_cards(*, models: list[LocalModel]) -> Iterator[ModelCard]:
@@ -120,4 +130,13 @@ def model_cards(*, models: list[LocalModel]) -> Iterator[ModelCard]:
             ram_needed=human_bytes(needed) if chat else "",
             fit=ram_fit(needed=needed, total=total) if chat else None,
             paired_with=paired.get(model.pk, []),
+            sampling=model_sampling_card(model) if chat else [],
+            sampling_from_file=bool(model.sampling_recommended),
         )
+
+
+def model_sampling_card(model: LocalModel) -> list[dict[str, Any]]:
+    """The household's sampling defaults for a chat model: the owner's values over the file's (or Hearth's)."""
+    context = model_context_tokens(model)
+    defaults = model_sampling_defaults(model, context, household=False)
+    return sampling_fields(defaults=defaults, own=model.sampling_defaults or {}, context_size=context)

@@ -22,6 +22,7 @@ from assistant.llm.llama_adapter import (
     state_save_without_logits,
     token_text,
 )
+from assistant.llm.sampling import Sampling
 
 log = logging.getLogger(__name__)
 
@@ -163,17 +164,24 @@ class ChatEngine:
         max_tokens: int,
         should_stop: Callable[[], bool],
         stats: StreamStats,
+        sampling: Sampling | None = None,
+        prefix: str = "",
     ) -> Iterator[str]:
         """Yield the answer piece by piece; stops before the next token once should_stop() is true (also
-        while text is held back: an unfinished character or the start of a stop string)."""
+        while text is held back: an unfinished character or the start of a stop string).
+
+        `sampling` is what llama.cpp samples with (Hearth's defaults when None). `prefix` is the start of
+        the answer, already written: the model continues it (stats.finish_reason "length" at max_tokens)."""
+        sampling = sampling or Sampling()
         with self._lock:
             loaded = self._load(spec)
             started = time.monotonic()
             stats.context_size = loaded.context_size
             if loaded.formatter is not None:
-                pieces = _generate_from_template(loaded, messages, max_tokens, stats)
+                pieces = _generate_from_template(loaded, messages, max_tokens, stats, sampling, prefix)
             else:
-                pieces = _generate_through_handler(loaded, messages, max_tokens, stats, should_stop)
+                generation = _Generation(max_tokens, sampling, should_stop, prefix)
+                pieces = _generate_through_handler(loaded, messages, generation, stats)
             try:
                 for piece in pieces:
                     if piece:
@@ -191,9 +199,6 @@ class ChatEngine:
 
 # Evaluated tokens a saved state must spare before saving or restoring it is worth its copy.
 WORTH_KEEPING_TOKENS = 64
-
-# Sampling as llama-cpp-python's create_chat_completion does by default.
-SAMPLING = {"temp": 0.2, "top_p": 0.95, "top_k": 40, "min_p": 0.05, "repeat_penalty": 1.0}
 
 
 def _template_formatter(llama: Any) -> Any:
@@ -217,7 +222,12 @@ def _held_back(text: str, stops: list[str]) -> int:
 
 
 def _generate_from_template(
-    loaded: _Loaded, messages: list[dict[str, Any]], max_tokens: int, stats: StreamStats
+    loaded: _Loaded,
+    messages: list[dict[str, Any]],
+    max_tokens: int,
+    stats: StreamStats,
+    sampling: Sampling,
+    prefix: str = "",
 ) -> Generator[str, None, None]:
     """Render the GGUF's own template and sample token by token, decoding each token once.
 
@@ -228,7 +238,9 @@ def _generate_from_template(
 
     llama = loaded.llama
     rendered = loaded.formatter(messages=messages)
-    prompt = llama.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+    # A continued answer: its text so far follows the assistant's turn marker, and the model goes on from there.
+    text = rendered.prompt + prefix
+    prompt = llama.tokenize(text.encode("utf-8"), add_bos=not rendered.added_special, special=True)
     if len(prompt) >= loaded.context_size:
         raise ContextTooSmall(f"The prompt needs {len(prompt)} tokens; the context holds {loaded.context_size}.")
     stats.prompt_tokens = len(prompt)
@@ -238,10 +250,9 @@ def _generate_from_template(
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     completion: list[int] = []
     pending = ""
-    stats.finish_reason = "length"
-    for token in llama.generate(prompt, stopping_criteria=rendered.stopping_criteria, **SAMPLING):
+    stats.finish_reason = "stop"  # unless the budget runs out: "length"
+    for token in llama.generate(prompt, stopping_criteria=rendered.stopping_criteria, **sampling.generate_kwargs()):
         if is_end_of_generation(llama, token):
-            stats.finish_reason = "stop"
             break
         completion.append(token)
         stats.completion_tokens = len(completion)
@@ -249,12 +260,12 @@ def _generate_from_template(
         cut = min((i for i in (pending.find(stop) for stop in stops) if i >= 0), default=-1)
         if cut >= 0:
             pending = pending[:cut]
-            stats.finish_reason = "stop"
             break
         ready = max(0, len(pending) - _held_back(pending, stops))
         yield pending[:ready]  # empty while text is held back: the caller still hears a stop at every token
         pending = pending[ready:]
         if len(completion) >= budget:
+            stats.finish_reason = "length"
             break
     pending += decoder.decode(b"", final=True)
     if pending:
@@ -284,19 +295,34 @@ def _switch_conversation(llama: Any, prompt: list[int]) -> None:
         llama.load_state(saved)
 
 
+@dataclass(frozen=True)
+class _Generation:
+    max_tokens: int
+    sampling: Sampling
+    should_stop: Callable[[], bool]
+    prefix: str = ""
+
+
+# A chat handler cannot start the assistant's turn with text of its own: a continued answer is asked for.
+CONTINUE_REQUEST = "Continue your last answer exactly where it stopped, without repeating any of it."
+
+
 def _generate_through_handler(
-    loaded: _Loaded,
-    messages: list[dict[str, Any]],
-    max_tokens: int,
-    stats: StreamStats,
-    should_stop: Callable[[], bool],
+    loaded: _Loaded, messages: list[dict[str, Any]], generation: _Generation, stats: StreamStats
 ) -> Generator[str, None, None]:
     """Vision models (and files without a template) go through llama-cpp-python's chat handler."""
     from llama_cpp import LogitsProcessorList
 
-    watch = _TokenWatch(should_stop, loaded.llama.token_eos())
+    if generation.prefix:
+        asked = [{"role": "assistant", "content": generation.prefix}, {"role": "user", "content": CONTINUE_REQUEST}]
+        messages = [*messages, *asked]
+    watch = _TokenWatch(generation.should_stop, loaded.llama.token_eos())
     chunks = loaded.llama.create_chat_completion(
-        messages=messages, max_tokens=max_tokens, stream=True, logits_processor=LogitsProcessorList([watch])
+        messages=messages,
+        max_tokens=generation.max_tokens,
+        stream=True,
+        logits_processor=LogitsProcessorList([watch]),
+        **generation.sampling.completion_kwargs(),
     )
     try:
         for chunk in chunks:

@@ -10,11 +10,12 @@ import functools
 import re
 import struct
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assistant.llm.gguf_header import GgufInvalid, gguf_file_check
+from assistant.llm.sampling import gguf_sampling_read
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class GgufInfo:
     grid_pinpoints: bool = False  # LLaVA-1.6 style tiling of large images
     # Set (non-zero) for embedding models, which pool their output instead of generating text.
     pooling_type: int = 0
+    # The sampling the model's makers recommend (general.sampling.*), by Hearth's names; often empty.
+    sampling: dict[str, float] = field(default_factory=dict)
 
     @property
     def is_projector(self) -> bool:
@@ -55,11 +58,11 @@ class GgufInfo:
 
 
 def _field(reader: Any, key: str, default: Any = None) -> Any:
-    field = reader.fields.get(key)
-    if field is None:
+    found = reader.fields.get(key)
+    if found is None:
         return default
     try:
-        return field.contents()
+        return found.contents()
     except (ValueError, IndexError):
         return default
 
@@ -122,6 +125,7 @@ def _info_read_once(path: Path, size: int, mtime_ns: int) -> GgufInfo:
         patch_size=int(_field(reader, "clip.vision.patch_size", 0) or 0),
         grid_pinpoints="clip.vision.image_grid_pinpoints" in reader.fields,
         pooling_type=int(_field(reader, f"{arch}.pooling_type", 0) or 0),
+        sampling=gguf_sampling_read(lambda key: _field(reader, key)),
     )
 
 

@@ -174,6 +174,7 @@ def _row_fields(*, info: GgufInfo, role: str, mtime_ns: int, from_package: bool)
         "kv_bytes_per_token": info.kv_bytes_per_token,
         "image_tokens": info.image_tokens,
         "grid_pinpoints": info.grid_pinpoints,
+        "sampling_recommended": info.sampling,
         "mtime_ns": mtime_ns,
         "from_package": from_package,
     }
@@ -246,8 +247,9 @@ def local_models_scan(*, progress: Progress | None = None) -> ScanReport:
             stat = path.stat()
         except OSError:
             continue  # removed while we looked
-        if row is not None and row.size_bytes == stat.st_size and row.mtime_ns == stat.st_mtime_ns:
-            continue
+        unchanged = row is not None and row.size_bytes == stat.st_size and row.mtime_ns == stat.st_mtime_ns
+        if unchanged and row is not None and row.sampling_recommended is not None:
+            continue  # (a row from before sampling was read is read once more)
         try:
             info = gguf_info_read(path=path)
             role = model_role_check(info=info, path=path)

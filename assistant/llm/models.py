@@ -35,6 +35,10 @@ class LocalModel(models.Model):
     # Vision projectors: context tokens one image takes, and whether large images are tiled (LLaVA-1.6).
     image_tokens = models.PositiveIntegerField(default=0)
     grid_pinpoints = models.BooleanField(default=False)
+    # Sampling: what the GGUF recommends (general.sampling.*; null until the file is read with this field),
+    # and the household's own defaults, set by the owner. Keys as in assistant/llm/sampling.py.
+    sampling_recommended = models.JSONField(null=True, blank=True)
+    sampling_defaults = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-is_default", "name"]

@@ -1,14 +1,18 @@
-"""Which chat model is paired with which vision projector, and which model is the household's default."""
+"""What the owner changes about a model: its vision projector, whether it is the household's default, its
+name, and its household sampling defaults."""
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from assistant.llm.models import LocalModel
+from assistant.llm.sampling import KNOB_NAMES, model_sampling_defaults, sampling_clean, sampling_overrides
 
 
 class ModelRefused(ValueError):
@@ -108,3 +112,21 @@ def local_model_rename(*, model: LocalModel, name: str) -> LocalModel:
     LocalModel.objects.filter(pk=model.pk).update(name=cleaned)
     model.refresh_from_db()
     return model
+
+
+def local_model_sampling_set(
+    *, model: LocalModel, raw: Mapping[str, Any], context_size: int, reset: bool = False
+) -> None:
+    """The household's sampling defaults for a chat model (SamplingInvalid for a value out of range). A value
+    equal to what the file recommends (or Hearth's default) is not kept; `reset` keeps none."""
+    if model.role != LocalModel.Role.CHAT:
+        raise ModelRefused("Only a chat model has sampling settings.")
+    kept: dict[str, Any] = {}
+    if not reset:
+        cleaned = sampling_clean(raw=raw, context_size=context_size)
+        defaults = model_sampling_defaults(model, context_size, household=False)
+        kept = sampling_overrides(cleaned=cleaned, defaults=defaults)
+    LocalModel.objects.filter(pk=model.pk).update(
+        sampling_defaults={name: value for name, value in kept.items() if name in KNOB_NAMES and value is not None}
+    )
+    model.refresh_from_db()

@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -24,7 +25,7 @@ from assistant.core.http import id_param, json_or_redirect, owner_required, want
 from assistant.core.uploads import StagedBody, staged_body
 from assistant.jobs.services import job_payload
 from assistant.llm.browse import import_roots
-from assistant.llm.cards import human_bytes, machine_ram_bytes, model_cards
+from assistant.llm.cards import human_bytes, machine_ram_bytes, model_cards, model_context_tokens
 from assistant.llm.gguf_header import GgufInvalid, gguf_header_check
 from assistant.llm.importing import (
     disk_space_check,
@@ -36,7 +37,14 @@ from assistant.llm.importing import (
     upload_staging_path,
 )
 from assistant.llm.library import local_model_delete, models_dir, models_scan_start
-from assistant.llm.pairing import ModelRefused, local_model_pair, local_model_rename, local_model_set_default
+from assistant.llm.pairing import (
+    ModelRefused,
+    local_model_pair,
+    local_model_rename,
+    local_model_sampling_set,
+    local_model_set_default,
+)
+from assistant.llm.sampling import SamplingInvalid
 from assistant.models import Job, LocalModel
 from assistant.photos.services import clip_section
 from assistant.voice.speech_models import speech_cards
@@ -141,6 +149,23 @@ def model_rename(request: HttpRequest, model_id: int) -> HttpResponse:
         return _refused(request, str(exc))
     messages.success(request, f"The model is now called {model.name}.")
     return redirect("models")
+
+
+@require_POST
+@_owner_only
+def model_sampling(request: HttpRequest, model_id: int) -> HttpResponse:
+    model = get_object_or_404(LocalModel, pk=model_id)
+    reset = "reset" in request.POST
+    try:
+        local_model_sampling_set(model=model, raw=request.POST, context_size=model_context_tokens(model), reset=reset)
+    except (ModelRefused, SamplingInvalid) as exc:
+        return _refused(request, f"{model.name}: {exc}")
+    if reset:
+        source = "the sampling its file recommends" if model.sampling_recommended else "Hearth's default sampling"
+        messages.success(request, f"{model.name} is back to {source}.")
+    else:
+        messages.success(request, f"Saved the household's sampling defaults for {model.name}.")
+    return redirect(f"{reverse('models')}#model-{model.pk}")
 
 
 @require_POST

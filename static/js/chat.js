@@ -10,12 +10,13 @@ import { renderMarkdown, renderSources, renderImages, copyWithFeedback } from ".
 import { setTitle, listConversation } from "./chat_list.js";
 import { renderPhotos } from "./chat_photos.js";
 import * as composer from "./chat_composer.js";
+import { renderLimit, continueAnswer } from "./chat_sampling.js";
 
 const ACTIVE = new Set(["queued", "streaming"]);
 const FINAL = new Set(["complete", "incomplete", "failed"]);
 const RENDER_EVERY_MS = 50;
 const RESYNC_EVERY_MS = 400;
-const CHAT_ACTIONS = new Set(["chat.send", "chat.stop", "chat.regenerate"]);
+const CHAT_ACTIONS = new Set(["chat.send", "chat.stop", "chat.regenerate", "chat.continue"]);
 
 const root = $("[data-chat]");
 const conversationId = Number(root?.getAttribute("data-conversation"));
@@ -261,6 +262,7 @@ function refreshControls() {
   for (const entry of ordered) {
     const regenerate = $("[data-act='regenerate']", entry.el);
     regenerate.hidden = !(hasModel && !busy && entry === last && entry.data.role === "assistant" && FINAL.has(entry.data.state));
+    renderLimit(entry, hasModel && !busy && entry === last);
     updateFoot(entry);
   }
   const empty = $("[data-chat-empty]");
@@ -302,6 +304,8 @@ function onLogClick(event) {
     copyWithFeedback(button, entry.data.content);
   } else if (action === "stop") {
     composer.stopAnswer(entry.data.id);
+  } else if (action === "continue") {
+    continueAnswer(entry.data.id, button);
   } else if (action === "regenerate") {
     if (send({ action: "chat.regenerate", message: entry.data.id })) {
       composer.hideError();

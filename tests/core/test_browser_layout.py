@@ -31,6 +31,7 @@ CHAT_HEAD = [
     "#chat-model",
     "#chat-persona",
     ".chat-docs__toggle",
+    ".chat-sampling__toggle",
     "[data-settings-panel] > summary",
 ]
 
@@ -66,7 +67,9 @@ def test_chat_answer_actions_and_header_controls_are_shown(
     assert_seen(page, f"{answer} [data-field='stats']")
     assert "42.5 tokens/s" in page.inner_text(f"{answer} [data-field='stats']")
     for control in CHAT_HEAD[1:] if size == "laptop" else CHAT_HEAD:
-        assert_seen(page, control, fits=control.startswith((".chat-docs", "[data-settings")), scroll=False)
+        assert_seen(
+            page, control, fits=control.startswith((".chat-docs", ".chat-sampling", "[data-settings")), scroll=False
+        )
     assert "Documents" in page.inner_text(".chat-docs__toggle")
     assert_apart(page, CHAT_HEAD + TOPBAR)
     assert_seen(page, "[data-composer-text]")

@@ -7,7 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from assistant.llm.engine import ChatEngine, ModelSpec, StreamStats
+from assistant.llm.sampling import Sampling
 
 
 def _ask(engine: ChatEngine, spec: ModelSpec, text: str) -> StreamStats:
@@ -114,3 +117,50 @@ def test_a_vision_answer_stops_at_the_next_token_even_while_llama_cpp_holds_its_
     list(ChatEngine().stream(spec=spec, messages=[message], max_tokens=300, should_stop=stop, stats=stats))
     assert stats.finish_reason == "stopped"
     assert stats.completion_tokens <= 20
+
+
+def _written(spec: ModelSpec, sampling: Sampling, content: Any = "Tell me a story") -> tuple[str, StreamStats]:
+    """An answer from a freshly loaded model (no state left by an earlier answer)."""
+    stats = StreamStats()
+    engine = ChatEngine()
+    messages = [{"role": "user", "content": content}]
+    text = "".join(
+        engine.stream(
+            spec=spec, messages=messages, max_tokens=12, should_stop=lambda: False, stats=stats, sampling=sampling
+        )
+    )
+    engine.unload()
+    return text, stats
+
+
+@pytest.mark.parametrize("path", ["template", "handler"])
+def test_the_sampling_given_reaches_llama_cpp_on_both_paths(tiny_models: dict[str, Path], path: str) -> None:
+    """Greedy (temperature 0) writes the same answer twice; temperature 2 over every word writes another."""
+    spec = ModelSpec(path=str(tiny_models["chatml"]))
+    if path == "handler":  # a vision model goes through llama-cpp-python's chat handler
+        spec = ModelSpec(
+            path=str(tiny_models["llama3"]),
+            projector_path=str(tiny_models["projector"]),
+            vision_handler="Llava15ChatHandler",
+        )
+    greedy = Sampling(temperature=0.0)
+    wild = Sampling(temperature=2.0, top_p=1.0, top_k=0, min_p=0.0)
+    first, stats = _written(spec, greedy)
+    assert stats.finish_reason == "length"
+    assert stats.completion_tokens == 12
+    assert _written(spec, greedy)[0] == first
+    assert _written(spec, wild)[0] != first
+
+
+def test_an_answer_is_continued_from_its_own_text(tiny_models: dict[str, Path]) -> None:
+    engine = ChatEngine()
+    spec = ModelSpec(path=str(tiny_models["chatml"]))
+    messages = [{"role": "user", "content": "Tell me a story"}]
+    stats, more = StreamStats(), StreamStats()
+    start = "".join(engine.stream(spec=spec, messages=messages, max_tokens=8, should_stop=lambda: False, stats=stats))
+    rest = "".join(
+        engine.stream(spec=spec, messages=messages, max_tokens=8, should_stop=lambda: False, stats=more, prefix=start)
+    )
+    assert rest
+    assert more.finish_reason == "length"
+    assert more.prompt_tokens > stats.prompt_tokens  # the answer so far is in the prompt

@@ -137,6 +137,7 @@ def chat_model_add(path: Path, *, default: bool = True, projector: Path | None =
             projector_type=info.projector_type,
             image_tokens=info.image_tokens,
             grid_pinpoints=info.grid_pinpoints,
+            sampling_recommended=info.sampling,
             **extra,
         )
 

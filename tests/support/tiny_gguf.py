@@ -172,10 +172,13 @@ def tiny_chat_model_write(
     name: str = "Tiny Random Llama",
     context_length: int = TINY_CONTEXT_LENGTH,
     tokens: FamilyTokens | None = None,
+    sampling: dict[str, float] | None = None,
 ) -> Path:
     """Write a random llama-arch GGUF (Mixtral-style MoE when experts > 0) whose chat template is `template`.
 
     `tokens` defaults to FAMILY_TOKENS of the CHAT_TEMPLATES family `template` equals (ChatML/SmolLM2 otherwise).
+    `sampling` adds recommended sampling, as llama.cpp's converter writes it from generation_config.json:
+    {"temp": 0.6, "top_p": 0.9, "top_k": 20, "min_p": 0.0, "penalty_repeat": 1.05} (general.sampling.<key>).
     """
     tokens = tokens or FAMILY_TOKENS[_family_of(template)]
     vocab, types, merges = _smollm2_vocab()
@@ -208,6 +211,8 @@ def tiny_chat_model_write(
     # Jinja chat handlers take BOS from the template text; llama-cpp-python's built-in "llama-3" format relies on this.
     writer.add_add_bos_token(tokens.add_bos)
     writer.add_chat_template(template)
+    for key, value in (sampling or {}).items():
+        getattr(writer, f"add_sampling_{key}")(value)
 
     def matrix(*shape: int, dtype: type = np.float16) -> np.ndarray:  # numpy shape is the GGUF (ggml) shape reversed
         return (rng.standard_normal(shape) * 0.02).astype(dtype)
