@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -170,3 +171,44 @@ def test_the_owner_cannot_disable_themselves(client: Client, olivia: Any) -> Non
     olivia.refresh_from_db()
     assert olivia.is_active
     assert b"cannot be disabled" in response.content
+
+
+# Reached before anyone signs in, on purpose: signing in and the first-run setup, and the offline app
+# shell (the service worker and its page). The admin has its own sign-in (checked above).
+PUBLIC_ROUTES = {"login/", "setup/", "logout/", "sw.js", "offline/"}
+
+
+def _every_route() -> list[str]:
+    """Every address Hearth answers, as a path: ids are 1, other parts a plain word."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns: list[Any], prefix: str) -> list[str]:
+        found: list[str] = []
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                found += walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern):
+                found.append(route)
+        return found
+
+    paths = []
+    for route in walk(get_resolver().url_patterns, ""):
+        if route.startswith("admin/") or route in PUBLIC_ROUTES:
+            continue
+        path = re.sub(r"<int:\w+>", "1", route)
+        paths.append("/" + re.sub(r"<\w+:\w+>|<\w+>", "thumb", path))
+    return paths
+
+
+@pytest.mark.django_db
+def test_every_other_address_asks_a_stranger_to_sign_in(client: Client, olivia: Any) -> None:
+    """A route added later is covered too: nothing but PUBLIC_ROUTES answers a visitor who has not signed in."""
+    paths = _every_route()
+    assert len(paths) > 60
+    for path in paths:
+        for method in (client.get, client.post):
+            response = method(path)
+            assert response.status_code in (302, 401, 403, 405), (method.__name__, path, response.status_code)
+            if response.status_code == 302:
+                assert response["Location"].startswith("/login/"), (path, response["Location"])
