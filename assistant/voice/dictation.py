@@ -82,12 +82,13 @@ def dictation_result(*, owner: Any, job_id: int) -> dict[str, Any] | None:
 
 def _transcribe(context: JobContext, path: Path, duration: float, language: str) -> str:
     from assistant.voice.engines import engine_for
+    from assistant.voice.speech_models import speech_default_name
     from assistant.voice.transcribe import NoSpeech, TranscriptionCancelled, TranscriptStream
     from assistant.voice.weights import WeightsMissing
 
     context.progress(0.05, "Loading the speech model")
     try:
-        engine = engine_for(model=str(settings.HEARTH_VOICE_MODEL))
+        engine = engine_for(model=speech_default_name())  # the household's default, as for new notes
     except WeightsMissing as exc:
         raise JobFailed(str(exc)) from exc
     context.progress(0.2, "Listening to the recording")
