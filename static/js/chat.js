@@ -9,6 +9,7 @@ import { $, $all, setText, plural, on, send, fetchPage } from "./lib.js";
 import { renderMarkdown, renderSources, renderImages, copyWithFeedback } from "./chat_markdown.js";
 import { setTitle, listConversation } from "./chat_list.js";
 import * as composer from "./chat_composer.js";
+import * as versions from "./chat_versions.js";
 
 const ACTIVE = new Set(["queued", "streaming"]);
 const FINAL = new Set(["complete", "incomplete", "failed"]);
@@ -254,11 +255,11 @@ function activeAnswer() {
 
 function refreshControls() {
   const ordered = [...entries.values()].sort((a, b) => a.data.id - b.data.id);
-  const last = ordered[ordered.length - 1];
   const busy = activeAnswer() !== null;
   for (const entry of ordered) {
     const regenerate = $("[data-act='regenerate']", entry.el);
-    regenerate.hidden = !(hasModel && !busy && entry === last && entry.data.role === "assistant" && FINAL.has(entry.data.state));
+    regenerate.hidden = !(hasModel && !busy && entry.data.role === "assistant" && FINAL.has(entry.data.state));
+    versions.refreshEntry(entry, busy);
     updateFoot(entry);
   }
   const empty = $("[data-chat-empty]");
@@ -336,7 +337,7 @@ function onError(event) {
 async function resyncConversation() {
   const seed = (await fetchPage(window.location.pathname))?.getElementById("chat-history");
   try {
-    for (const payload of seed ? JSON.parse(seed.textContent) : []) applyPayload(payload, { quiet: true });
+    if (seed) versions.showThread(JSON.parse(seed.textContent)); // another version may be shown now
   } catch (error) {
     /* the next reconnect tries again */
   }
@@ -363,6 +364,7 @@ function start() {
   }).observe(scroller);
   jumpButton?.addEventListener("click", () => scrollToBottom(true));
   composer.composerStart({ activeAnswer, scrollToBottom });
+  versions.versionsStart({ entries, applyPayload, refresh: flushRender, scrollToBottom });
 
   let seed = [];
   try {
