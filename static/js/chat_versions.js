@@ -210,6 +210,12 @@ function onClick(event) {
 /** entries: chat.js's id -> entry map; applyPayload(payload, {quiet}); refresh(): render now. */
 export function versionsStart({ entries, applyPayload, refresh, scrollToBottom }) {
   Object.assign(hooks, { entries, applyPayload, refresh, scrollToBottom });
+  // A search result opened the branch of ?show=<id>; a reload must keep the versions chosen since.
+  const url = new URL(window.location.href);
+  if (url.searchParams.has("show")) {
+    url.searchParams.delete("show");
+    window.history.replaceState(window.history.state, "", url);
+  }
   on("chat.thread", onThread);
   on("error", onError);
   log.addEventListener("click", onClick);
