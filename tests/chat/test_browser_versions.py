@@ -7,6 +7,7 @@ the test, so its text is known; the tiny model's answers are nonsense and only t
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from assistant.chat.services import conversation_create
 from assistant.chat.versions import conversation_thread
 from assistant.models import Conversation, Message
+from tests.environment import TEST_DATA_DIR
 from tests.support.browser import browser_fixture, web_server_fixture  # noqa: F401
 from tests.support.layout import (
     SIZES,
@@ -56,6 +58,14 @@ def _wait_label(page: Any, message_id: int, label: str) -> None:
     )
 
 
+def _screenshot_at(page: Any, selector: str, name: str) -> None:
+    """What the window shows with `selector` scrolled into view (the arrows sit below a long answer)."""
+    page.locator(selector).first.scroll_into_view_if_needed()
+    folder = Path(os.environ.get("HEARTH_SCREENSHOTS") or TEST_DATA_DIR / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"))
+
+
 def _newest(conversation: Conversation, role: str) -> Message:
     return Message.objects.filter(conversation=conversation, role=role).order_by("-pk").first()
 
@@ -75,6 +85,7 @@ def _regenerate_and_go_back(page: Any, conversation: Conversation, first: Messag
     assert page.is_disabled(f"#m{second.pk} [data-act='version-next']")
     assert_no_sideways_scroll(page)
     screenshot(page, f"chat-versions-regenerated-{size}")
+    _screenshot_at(page, f"#m{second.pk} [data-field='versions']", f"chat-versions-regenerated-arrows-{size}")
 
     # By keyboard: focus the arrow, press Enter; the first text is back and the focus stays on the arrows.
     page.focus(f"#m{second.pk} [data-act='version-prev']")
