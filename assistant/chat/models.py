@@ -84,7 +84,7 @@ class MessageQuerySet(models.QuerySet["Message"]):
         chat would); `parent=None` given on purpose makes another version of the first message."""
         if "parent" not in kwargs and "parent_id" not in kwargs:
             conversation = kwargs.get("conversation")
-            conversation_id = conversation.pk if conversation is not None else kwargs.get("conversation_id")
+            conversation_id = conversation.pk if conversation is not None else kwargs["conversation_id"]
             earlier = self.model.objects.filter(conversation_id=conversation_id).only("id", "parent", "chosen")
             path = shown_path(earlier)
             kwargs["parent"] = path[-1] if path else None

@@ -3,17 +3,21 @@
 Every existing conversation was a line: each message's parent becomes the one before it.
 """
 
+from typing import Any
+
 import django.db.models.deletion
+from django.apps.registry import Apps
 from django.db import migrations, models
 
 BATCH = 500
 
 
-def link_linear_conversations(apps, schema_editor):
+def link_linear_conversations(apps: Apps, schema_editor: Any) -> None:
     Message = apps.get_model("assistant", "Message")
     ordered = Message.objects.order_by("conversation_id", "created_at", "id").values_list("id", "conversation_id")
-    links = []
-    previous_id, previous_conversation = None, None
+    links: list[Any] = []
+    previous_id: int | None = None
+    previous_conversation: int | None = None
     for message_id, conversation_id in list(ordered):
         parent_id = previous_id if conversation_id == previous_conversation else None
         if parent_id is not None:
