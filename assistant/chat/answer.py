@@ -49,7 +49,7 @@ def _image_part(path: str) -> dict[str, Any]:
 
 
 def _history(answer: Message) -> list[Message]:
-    earlier = answer.conversation.messages.filter(pk__lt=answer.pk).prefetch_related("images")
+    earlier = answer.ancestors()  # its own branch only, not the other versions
     return [m for m in earlier if m.role == Message.Role.USER or (m.content and m.state != Message.State.FAILED)]
 
 
@@ -180,7 +180,7 @@ def _plan(
 
 def _question(answer: Message) -> str:
     """What the member sent just before this answer: the documents are searched for it (a photo alone: none)."""
-    question = answer.conversation.messages.filter(pk__lt=answer.pk, role=Message.Role.USER).last()
+    question = next((m for m in reversed(answer.ancestors()) if m.role == Message.Role.USER), None)
     return question.content if question else ""
 
 

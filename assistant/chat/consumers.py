@@ -15,10 +15,10 @@ from assistant.chat.services import (
     message_continue,
     message_get,
     message_payload,
-    message_regenerate,
     message_send,
     message_stop,
 )
+from assistant.chat.versions import message_edit, message_regenerate, message_version_choose
 from assistant.core.events import user_group
 from assistant.core.http import ID_MAX
 from assistant.core.sockets import MemberSocket
@@ -101,6 +101,15 @@ class EventsConsumer(MemberSocket):
     def _chat_continue(user: Any, content: dict[str, Any]) -> None:
         message_continue(owner=user, message_id=_int(content.get("message")))
 
+    @staticmethod
+    def _chat_edit(user: Any, content: dict[str, Any]) -> None:
+        text = content.get("text")
+        message_edit(owner=user, message_id=_int(content.get("message")), text=text if isinstance(text, str) else "")
+
+    @staticmethod
+    def _chat_version(user: Any, content: dict[str, Any]) -> None:
+        message_version_choose(owner=user, message_id=_int(content.get("message")))
+
     ACTIONS = {
         "job.get": _job_get,
         "message.get": _message_get,
@@ -108,6 +117,8 @@ class EventsConsumer(MemberSocket):
         "chat.stop": _chat_stop,
         "chat.regenerate": _chat_regenerate,
         "chat.continue": _chat_continue,
+        "chat.edit": _chat_edit,
+        "chat.version": _chat_version,
     }
 
 

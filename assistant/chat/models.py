@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -64,6 +65,37 @@ class Conversation(models.Model):
         return self.system_prompt or (self.persona.system_prompt if self.persona else "")
 
 
+def shown_path(messages: Iterable[Message]) -> list[Message]:
+    """The thread a conversation shows: from the first message down, the chosen version at each step.
+
+    Messages form a tree (`parent`); siblings are versions of one message (an edit, a regenerated
+    answer). Among siblings the one marked `chosen` is shown, else the newest.
+    """
+    children: dict[int | None, list[Message]] = {}
+    for message in messages:
+        children.setdefault(message.parent_id, []).append(message)
+    path: list[Message] = []
+    parent: int | None = None
+    while kids := children.get(parent):
+        pick = max([kid for kid in kids if kid.chosen] or kids, key=lambda kid: kid.pk)
+        path.append(pick)
+        parent = pick.pk
+    return path
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def create(self, **kwargs: Any) -> Message:
+        """A message created without `parent` continues the conversation's shown thread (as a linear
+        chat would); `parent=None` given on purpose makes another version of the first message."""
+        if "parent" not in kwargs and "parent_id" not in kwargs:
+            conversation = kwargs.get("conversation")
+            conversation_id = conversation.pk if conversation is not None else kwargs["conversation_id"]
+            earlier = self.model.objects.filter(conversation_id=conversation_id).only("id", "parent", "chosen")
+            path = shown_path(earlier)
+            kwargs["parent"] = path[-1] if path else None
+        return super().create(**kwargs)
+
+
 class Message(models.Model):
     class Role(models.TextChoices):
         USER = "user", "You"
@@ -77,6 +109,10 @@ class Message(models.Model):
         FAILED = "failed", "Failed"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # The message this one answers or follows; None for the first message (and its versions).
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    # Among the versions of a message (siblings: same parent), the one the conversation shows.
+    chosen = models.BooleanField(default=True)
     role = models.CharField(max_length=16, choices=Role.choices)
     content = models.TextField(blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.COMPLETE)
@@ -98,11 +134,24 @@ class Message(models.Model):
     job = models.ForeignKey("Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = MessageQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.role}: {self.content[:40]}"
+
+    def ancestors(self) -> list[Message]:
+        """The messages before this one on its branch, oldest first: what its answer is written from."""
+        earlier = Message.objects.filter(conversation_id=self.conversation_id, pk__lt=self.pk)
+        rows = {row.pk: row for row in earlier.prefetch_related("images")}
+        chain: list[Message] = []
+        parent = self.parent_id
+        while parent is not None and parent in rows:
+            chain.append(rows[parent])
+            parent = rows[parent].parent_id
+        return chain[::-1]
 
 
 class ImageAttachment(models.Model):

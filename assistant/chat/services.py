@@ -26,10 +26,22 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def message_payload(message: Message) -> dict[str, Any]:
+def message_version_ids(message: Message) -> list[int]:
+    """The versions of a message (itself and its siblings), oldest first."""
+    siblings = Message.objects.filter(conversation_id=message.conversation_id, parent_id=message.parent_id)
+    return list(siblings.order_by("pk").values_list("pk", flat=True))
+
+
+def message_payload(message: Message, *, version_ids: list[int] | None = None) -> dict[str, Any]:
+    versions = version_ids if version_ids is not None else message_version_ids(message)
     return {
         "id": message.pk,
         "conversation": message.conversation_id,
+        "parent": message.parent_id,
+        # Shown under the message as < version/count >; the ids are what the arrows choose.
+        "version": versions.index(message.pk) + 1 if message.pk in versions else 1,
+        "version_count": len(versions),
+        "version_ids": versions,
         "role": message.role,
         "content": message.content,
         "length": utf16_length(message.content),
@@ -194,7 +206,7 @@ def _require_vision(model: LocalModel) -> None:
     )
 
 
-# --- sending, stopping, regenerating ----------------------------------------------------------------
+# --- sending and stopping (new versions: versions.py) --------------------------------------------
 
 
 def _queue_answer(*, conversation: Conversation, answer: Message, more: bool = False) -> None:
@@ -230,7 +242,11 @@ def message_send(*, owner: Any, conversation_id: int, text: str, image_ids: list
         question = Message.objects.create(conversation=conversation, role=Message.Role.USER, content=text)
         question.images.set(images)
         answer = Message.objects.create(
-            conversation=conversation, role=Message.Role.ASSISTANT, state=Message.State.QUEUED, model_name=model.name
+            conversation=conversation,
+            parent=question,
+            role=Message.Role.ASSISTANT,
+            state=Message.State.QUEUED,
+            model_name=model.name,
         )
         if conversation.title == DEFAULT_TITLE and text:
             conversation.title = text.splitlines()[0][:60]
@@ -253,40 +269,13 @@ def message_stop(*, message: Message) -> Message:
     return message
 
 
-def message_regenerate(*, owner: Any, message_id: int) -> Message:
-    """Write the last answer of a conversation again."""
-    message = Message.objects.filter(pk=message_id, conversation__owner=owner, role=Message.Role.ASSISTANT).first()
-    if message is None:
-        raise ChatError("That answer does not exist, or is not yours.")
-    if message.conversation.messages.filter(pk__gt=message.pk).exists():
-        raise ChatError("Only the latest answer can be written again.")
-    model = chat_model_for(message.conversation)
-    with transaction.atomic():
-        _ensure_idle(owner)
-        stop_clear(message_id=message.pk)
-        Message.objects.filter(pk=message.pk).update(
-            content="",
-            state=Message.State.QUEUED,
-            error="",
-            notice="",
-            model_name=model.name,
-            completion_tokens=0,
-            token_limit=0,
-            sources=[],
-        )
-        message.refresh_from_db()
-        _queue_answer(conversation=message.conversation, answer=message)
-        transaction.on_commit(lambda: message_publish(message))
-    return message
-
-
 def message_continue(*, owner: Any, message_id: int) -> Message:
     """Let the latest answer, stopped at its token limit, go on: the new text is appended to it."""
     message = Message.objects.filter(pk=message_id, conversation__owner=owner, role=Message.Role.ASSISTANT).first()
     if message is None:
         raise ChatError("That answer does not exist, or is not yours.")
-    if message.conversation.messages.filter(pk__gt=message.pk).exists():
-        raise ChatError("Only the latest answer can be continued.")
+    if Message.objects.filter(parent=message).exists():
+        raise ChatError("Only an answer nothing follows yet can be continued.")
     if not message.token_limit or not message.content:
         raise ChatError("This answer is finished: there is nothing to continue.")
     chat_model_for(message.conversation)

@@ -29,6 +29,7 @@ from assistant.chat.services import (
     persona_save,
     vision_model_names,
 )
+from assistant.chat.versions import conversation_show, thread_payloads
 from assistant.core.http import MemberRequest, id_param, wants_json
 from assistant.core.uploads import UploadRefused, upload_refused_response, uploads_of
 from assistant.llm.sampling import SamplingInvalid
@@ -50,7 +51,7 @@ def chat_index(request: MemberRequest) -> HttpResponse:
 
 def conversation_page(request: MemberRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation(request, conversation_id)
-    history = conversation.messages.prefetch_related("images").select_related("conversation")
+    conversation_show(owner=request.user, conversation=conversation, message_id=id_param(request.GET.get("show")))
     chat_models = LocalModel.objects.filter(role=LocalModel.Role.CHAT).select_related("projector")
     return render(
         request,
@@ -58,7 +59,7 @@ def conversation_page(request: MemberRequest, conversation_id: int) -> HttpRespo
         {
             "conversation": conversation,
             "conversations": conversations_listed(owner=request.user)[:200],
-            "history": [message_payload(message) for message in history],
+            "history": thread_payloads(conversation=conversation),
             "chat_models": chat_models,
             "default_model": next((m for m in chat_models if m.is_default), None),
             "personas": Persona.objects.filter(owner=request.user),

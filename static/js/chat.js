@@ -11,6 +11,7 @@ import { setTitle, listConversation } from "./chat_list.js";
 import { renderPhotos } from "./chat_photos.js";
 import * as composer from "./chat_composer.js";
 import { renderLimit, continueAnswer } from "./chat_sampling.js";
+import * as versions from "./chat_versions.js";
 
 const ACTIVE = new Set(["queued", "streaming"]);
 const FINAL = new Set(["complete", "incomplete", "failed"]);
@@ -261,8 +262,9 @@ function refreshControls() {
   const busy = activeAnswer() !== null;
   for (const entry of ordered) {
     const regenerate = $("[data-act='regenerate']", entry.el);
-    regenerate.hidden = !(hasModel && !busy && entry === last && entry.data.role === "assistant" && FINAL.has(entry.data.state));
+    regenerate.hidden = !(hasModel && !busy && entry.data.role === "assistant" && FINAL.has(entry.data.state));
     renderLimit(entry, hasModel && !busy && entry === last);
+    versions.refreshEntry(entry, busy);
     updateFoot(entry);
   }
   const empty = $("[data-chat-empty]");
@@ -342,7 +344,7 @@ function onError(event) {
 async function resyncConversation() {
   const seed = (await fetchPage(window.location.pathname))?.getElementById("chat-history");
   try {
-    for (const payload of seed ? JSON.parse(seed.textContent) : []) applyPayload(payload, { quiet: true });
+    if (seed) versions.showThread(JSON.parse(seed.textContent)); // another version may be shown now
   } catch (error) {
     /* the next reconnect tries again */
   }
@@ -369,6 +371,7 @@ function start() {
   }).observe(scroller);
   jumpButton?.addEventListener("click", () => scrollToBottom(true));
   composer.composerStart({ activeAnswer, scrollToBottom });
+  versions.versionsStart({ entries, applyPayload, refresh: flushRender, scrollToBottom });
 
   let seed = [];
   try {
