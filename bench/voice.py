@@ -1,6 +1,6 @@
 """Voice notes: Hearth's transcription job against bare faster-whisper, on this machine.
 
-    .venv/bin/python -m bench.voice [--sentences N] [--models base,tiny.en] [--json] [--keep]
+    .venv/bin/python -m bench.voice [--sentences N] [--models base,tiny.en] [--runs 3] [--json] [--keep]
 
 It has espeak-ng say N fixed sentences (default 22) with a second of silence between them, encodes them
 as Ogg/Opus (what a phone records), and for each packaged Whisper model measures, one run each:
@@ -14,6 +14,9 @@ as Ogg/Opus (what a phone records), and for each packaged Whisper model measures
    (goal >= 0.9: Hearth's job costs at most ~10% over the bare library); goal for base: RTF <= 0.15;
 4. word error rate of both transcripts against the sentences.
 
+Each model runs --runs times, bare and Hearth back to back each time; the figures are medians, and the
+ratio's spread over the runs is printed beside it (both sides swing from run to run on a shared machine).
+
 It starts a private Chroma server and uses SQLite in a temporary HEARTH_DATA_DIR. The load average is
 printed before and after, since the machine may be shared.
 """
@@ -24,6 +27,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -41,6 +45,7 @@ GOAL_RTF_BASE = 0.15
 class Options:
     sentences: int
     models: list[str]
+    runs: int
     as_json: bool
     keep: bool
 
@@ -54,6 +59,7 @@ class ModelResult:
     bare_wer: float
     hearth_wer: float
     segments: int
+    ratios: list[float]  # bare ÷ Hearth of each run
 
     @property
     def bare_rtf(self) -> float:
@@ -65,19 +71,21 @@ class ModelResult:
 
     @property
     def ratio(self) -> float:
-        return self.bare_seconds / self.hearth_seconds
+        return statistics.median(self.ratios)
 
 
 def parse_options(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench.voice", description=__doc__.splitlines()[0])
     parser.add_argument("--sentences", type=int, default=22, help="espeak-ng sentences in the audio (20 to 22)")
     parser.add_argument("--models", default="base,tiny.en", help="comma-separated packaged models")
+    parser.add_argument("--runs", type=int, default=3, help="runs per model; medians are reported")
     parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
     args = parser.parse_args(argv)
     if not 1 <= args.sentences <= 22:
         parser.error("--sentences must be between 1 and 22")
-    return Options(args.sentences, [m.strip() for m in args.models.split(",") if m.strip()], args.as_json, args.keep)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    return Options(args.sentences, models, max(1, args.runs), args.as_json, args.keep)
 
 
 def corpus(folder: Path, count: int) -> tuple[Path, str, float]:
@@ -162,7 +170,14 @@ def rows(results: list[ModelResult]) -> list[Row]:
             )
         )
         out.append(
-            Row(f"{r.model}: speed, bare ÷ Hearth", "", "", f"{r.ratio:.2f}", f">= {GOAL_RATIO}", r.ratio >= GOAL_RATIO)
+            Row(
+                f"{r.model}: speed, bare ÷ Hearth",
+                "",
+                "",
+                f"{r.ratio:.2f} ({min(r.ratios):.2f} to {max(r.ratios):.2f})",
+                f">= {GOAL_RATIO}",
+                r.ratio >= GOAL_RATIO,
+            )
         )
         out.append(Row(f"{r.model}: WER", f"{r.hearth_wer:.3f}", f"{r.bare_wer:.3f}", "", "", None))
     return out
@@ -183,19 +198,21 @@ def run(options: Options) -> str:
             audio, said, duration = corpus(data_dir / "audio", options.sentences)
             say(f"corpus: {options.sentences} sentences, {duration:.1f} s of Ogg/Opus")
             for model in options.models:
-                say(f"{model}: bare faster-whisper")
-                bare_seconds, bare_text = bare_run(model, audio, duration)
-                say(f"{model}: Hearth's job")
-                hearth_seconds, hearth_text, count = hearth_run(owner, model, audio)
+                bare, hearth = [], []
+                for number in range(1, options.runs + 1):
+                    say(f"{model}: bare faster-whisper, then Hearth's job (run {number}/{options.runs})")
+                    bare.append(bare_run(model, audio, duration))
+                    hearth.append(hearth_run(owner, model, audio))
                 results.append(
                     ModelResult(
                         model,
                         duration,
-                        bare_seconds,
-                        hearth_seconds,
-                        word_error_rate(reference=said, hypothesis=bare_text),
-                        word_error_rate(reference=said, hypothesis=hearth_text),
-                        count,
+                        statistics.median(seconds for seconds, _ in bare),
+                        statistics.median(seconds for seconds, _, _ in hearth),
+                        word_error_rate(reference=said, hypothesis=bare[-1][1]),
+                        word_error_rate(reference=said, hypothesis=hearth[-1][1]),
+                        hearth[-1][2],
+                        [b[0] / h[0] for b, h in zip(bare, hearth, strict=True)],
                     )
                 )
     finally:

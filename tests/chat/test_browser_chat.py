@@ -258,6 +258,8 @@ def test_a_reload_mid_answer_picks_the_stream_up_where_it_was(
         timeout=60,
         what="the first words of the answer in the database",
     )
+    # The page may trail the database on a busy machine: compare what it had shown, once it shows words.
+    wait_for(lambda: len(_words(page.text_content(f"{ANSWER} .msg__body"))) >= 3, timeout=60, what="words on the page")
     before = _words(page.text_content(f"{ANSWER} .msg__body"))
 
     page.reload()

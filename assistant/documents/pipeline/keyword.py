@@ -109,6 +109,15 @@ def _owner_holds(cursor: Any, term: str, scope: str, params: list[Any]) -> bool:
     return cursor.fetchone() is not None
 
 
+def _stop_word(cursor: Any, term: str) -> bool:
+    """PostgreSQL's english configuration drops stop words ("should", "have") from a query, which then
+    matches nothing: such a word is not missing from the documents (SQLite's index keeps every word)."""
+    if connection.vendor != "postgresql":
+        return False
+    cursor.execute("SELECT numnode(websearch_to_tsquery('english', %s))", [_phrase(term)])
+    return int(cursor.fetchone()[0]) == 0
+
+
 def _absent(cursor: Any, terms: Sequence[str], counts: Mapping[str, int], scope: str, params: list[Any]) -> list[str]:
     """Terms none of the owner's searched passages hold. Only the owner's passages decide (another member's
     words must not change what this member sees); a term in more than RANKED_PASSAGES passages of the
@@ -116,7 +125,8 @@ def _absent(cursor: Any, terms: Sequence[str], counts: Mapping[str, int], scope:
     return [
         term
         for term in terms
-        if not counts[term] or (counts[term] <= RANKED_PASSAGES and not _owner_holds(cursor, term, scope, params))
+        if (not counts[term] and not _stop_word(cursor, term))
+        or (0 < counts[term] <= RANKED_PASSAGES and not _owner_holds(cursor, term, scope, params))
     ]
 
 
