@@ -94,6 +94,17 @@ class _AnswerWriter:
         event_pump.flush()
 
 
+def _context_filled(stats: StreamStats, max_tokens: int) -> str:
+    """When the model's context, not the answer's max tokens, cut the answer: say so (Continue cannot help),
+    and record it as such, so the page does not offer to continue."""
+    if stats.finish_reason != "length" or stats.completion_tokens >= max_tokens:
+        return ""
+    if stats.prompt_tokens + stats.completion_tokens < stats.context_size - 1:
+        return ""
+    stats.finish_reason = "context"
+    return f"The conversation now fills the model's {stats.context_size:,}-token context: start a new chat to go on."
+
+
 def _set_state(answer: Message, state: str, **fields: Any) -> None:
     Message.objects.filter(pk=answer.pk).update(state=state, **fields)
     answer.refresh_from_db()
@@ -250,7 +261,7 @@ def _write_answer(context: JobContext, answer: Message) -> str:
         writer.finish(state=Message.State.FAILED, stats=stats, error=f"The model failed: {exc}")
         raise JobFailed(f"The model failed: {exc}") from exc
     stopped = stats.finish_reason == "stopped"
-    notice = " ".join(part for part in (unused, plan.notice) if part)[:300]
+    notice = " ".join(part for part in (unused, plan.notice, _context_filled(stats, plan.max_tokens)) if part)[:300]
     writer.finish(state=Message.State.INCOMPLETE if stopped else Message.State.COMPLETE, stats=stats, notice=notice)
     Conversation.objects.filter(pk=answer.conversation_id).update(updated_at=timezone.now())
     if stopped:

@@ -222,3 +222,16 @@ async def test_max_tokens_stops_the_answer_says_so_and_continue_appends_to_the_s
     assert count == 2  # no new message
 
     await socket.disconnect()
+
+
+def test_an_answer_cut_by_the_full_context_says_so_and_offers_no_continue() -> None:
+    from assistant.chat.answer import _context_filled
+    from assistant.llm.engine import StreamStats
+
+    full = StreamStats(prompt_tokens=30, completion_tokens=482, context_size=512, finish_reason="length")
+    assert "fills the model's 512-token context" in _context_filled(full, max_tokens=1000)
+    assert full.finish_reason == "context"  # so no token_limit is recorded, and the page offers no Continue
+
+    at_max = StreamStats(prompt_tokens=30, completion_tokens=16, context_size=512, finish_reason="length")
+    assert _context_filled(at_max, max_tokens=16) == ""
+    assert at_max.finish_reason == "length"
