@@ -174,7 +174,9 @@ def install_hooks() -> Hooks:
 
     timed = TimedEmbedder()
     real_upsert, real_query, real_keyword = service.vectors_upsert, search.vectors_query, search.keyword_search
-    service.embedder = search.embedder = lambda: timed  # type: ignore[assignment]
+    service.embedder = lambda: timed  # type: ignore[assignment]
+    # Outside the web server a query's vector is made in this process (jobs.remote), by the same model.
+    search.query_vector = lambda text: timed.embed_batch([text])[0]  # type: ignore[assignment]
     service.vectors_upsert = lambda **kw: hooks.upsert.wrap(real_upsert)(**kw)  # type: ignore[assignment]
     search.vectors_query = lambda **kw: hooks.vector_query.wrap(real_query)(**kw)  # type: ignore[assignment]
     search.keyword_search = lambda **kw: hooks.keyword.wrap(real_keyword)(**kw)  # type: ignore[assignment]

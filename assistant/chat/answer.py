@@ -24,6 +24,7 @@ from assistant.chat.prompt import (
 from assistant.chat.retrieval import Retrieval, Source, answer_passages, sources_payload
 from assistant.chat.services import (
     ChatError,
+    answer_finish_without_model,
     chat_model_for,
     chat_queue_publish,
     message_publish,
@@ -201,20 +202,7 @@ def _retrieve(answer: Message) -> Retrieval | None:
 
 def _answer_not_found(answer: Message, retrieval: Retrieval) -> str:
     """No passage cleared the bar: say so, without asking the model to guess."""
-    Message.objects.filter(pk=answer.pk).update(
-        content=retrieval.not_found_text,
-        state=Message.State.COMPLETE,
-        sources=[],
-        notice="",
-        error="",
-        prompt_tokens=0,
-        completion_tokens=0,
-        tokens_per_second=0.0,
-    )
-    answer.refresh_from_db()
-    message_publish(answer)
-    event_pump.flush()
-    Conversation.objects.filter(pk=answer.conversation_id).update(updated_at=timezone.now())
+    answer_finish_without_model(answer=answer, text=retrieval.not_found_text, sources=[])
     return "Nothing found in the documents"
 
 

@@ -14,13 +14,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 
 from assistant.chat.photo_intent import PhotoRequest, photo_request
-from assistant.chat.services import message_publish, vision_model_names
-from assistant.core.events import event_pump
+from assistant.chat.services import answer_finish_without_model, vision_model_names
 from assistant.core.storage import member_folder
-from assistant.models import Conversation, LocalModel, Message
+from assistant.models import LocalModel, Message
 
 SHOWN = 12  # thumbnails in one answer; the Photos page shows the rest
 
@@ -47,23 +45,6 @@ def photo_sources(found: list[Any]) -> list[dict[str, Any]]:
         }
         for n, item in enumerate(found, start=1)
     ]
-
-
-def _finish(answer: Message, text: str, sources: list[dict[str, Any]]) -> None:
-    Message.objects.filter(pk=answer.pk).update(
-        content=text,
-        state=Message.State.COMPLETE,
-        sources=sources,
-        notice="",
-        error="",
-        prompt_tokens=0,
-        completion_tokens=0,
-        tokens_per_second=0.0,
-    )
-    answer.refresh_from_db()
-    message_publish(answer)
-    event_pump.flush()
-    Conversation.objects.filter(pk=answer.conversation_id).update(updated_at=timezone.now())
 
 
 def _search(answer: Message, request: PhotoRequest) -> tuple[list[Any], str]:
@@ -121,12 +102,12 @@ def photo_answer_prepare(*, answer: Message, question: str, model: LocalModel) -
         return None
     found, why_not = _search(answer, request)
     if not found:
-        _finish(answer, why_not, [])
+        answer_finish_without_model(answer=answer, text=why_not, sources=[])
         return PhotoAnswer(finished=True, summary="No photo found")
     if request.kind == "show" or not model.has_vision:
         sources = photo_sources(found[:SHOWN] if request.kind == "show" else found[:1])
         text = _shown_text(request, found) if request.kind == "show" else _unseen_text(request, model)
-        _finish(answer, text, sources)
+        answer_finish_without_model(answer=answer, text=text, sources=sources)
         return PhotoAnswer(finished=True, summary=f"Showed {len(sources)} photos")
     best = found[0]
     return PhotoAnswer(finished=False, sources=photo_sources([best]), images=[_image_for_model(best.photo)])

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from assistant.chat.stop import stop_clear, stop_publish
 from assistant.core.events import event_pump
@@ -69,6 +70,24 @@ def message_publish(message: Message) -> None:
 def _publish_all(*messages: Message) -> None:
     for message in messages:
         message_publish(message)
+
+
+def answer_finish_without_model(*, answer: Message, text: str, sources: list[dict[str, Any]]) -> None:
+    """Complete an answer that needs no model (nothing found, or the photos asked for), and tell the pages."""
+    Message.objects.filter(pk=answer.pk).update(
+        content=text,
+        state=Message.State.COMPLETE,
+        sources=sources,
+        notice="",
+        error="",
+        prompt_tokens=0,
+        completion_tokens=0,
+        tokens_per_second=0.0,
+    )
+    answer.refresh_from_db()
+    message_publish(answer)
+    event_pump.flush()
+    Conversation.objects.filter(pk=answer.conversation_id).update(updated_at=timezone.now())
 
 
 def message_queue_position(message: Message) -> int:

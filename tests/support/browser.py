@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -91,9 +92,9 @@ def web_server_models(page: Any) -> list[str]:
     return sorted(path for path in mapped if any(name in path.lower() for name in MODEL_LIBRARIES))
 
 
-@pytest.fixture(scope="module", name="browser")
-def browser_fixture(web_server: str) -> Iterator[Any]:
-    """One headless chromium per test module; each test opens contexts of its own."""
+@contextmanager
+def chromium_launched(*, args: Sequence[str] = ()) -> Iterator[Any]:
+    """A headless chromium with CHROMIUM_ARGS and `args`, closed afterwards."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
@@ -102,7 +103,7 @@ def browser_fixture(web_server: str) -> Iterator[Any]:
     os.environ[ASYNC_UNSAFE] = "true"
     try:
         with sync_playwright() as playwright:
-            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *args])
             try:
                 yield instance
             finally:
@@ -112,6 +113,13 @@ def browser_fixture(web_server: str) -> Iterator[Any]:
             os.environ.pop(ASYNC_UNSAFE, None)
         else:
             os.environ[ASYNC_UNSAFE] = previous
+
+
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture(web_server: str) -> Iterator[Any]:
+    """One headless chromium per test module; each test opens contexts of its own."""
+    with chromium_launched() as instance:
+        yield instance
 
 
 def log_in(context: Any, base_url: str, user: Any) -> None:

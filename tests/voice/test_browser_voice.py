@@ -16,14 +16,8 @@ import pytest
 from assistant.jobs.models import JobEvent
 from assistant.voice.models import Segment, VoiceNote
 from tests.environment import TEST_DATA_DIR
-from tests.support.browser import (  # noqa: F401
-    ASYNC_UNSAFE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PHONE,
-    open_page_fixture,
-    web_server_fixture,
-)
+from tests.support.browser import PHONE, open_page_fixture, web_server_fixture  # noqa: F401
+from tests.support.microphone import microphone_browser
 from tests.support.services import WorkerProcess
 from tests.support.speech import espeak_wav
 from tests.support.voice import voice_collections_drop
@@ -41,32 +35,10 @@ def _shot(page: Any, name: str) -> None:
 
 
 @pytest.fixture(scope="module", name="browser")
-def microphone_browser(web_server: str) -> Iterator[Any]:
+def speaking_browser(web_server: str) -> Iterator[Any]:
     """Chromium whose microphone plays espeak-ng speech, with the permission already granted."""
-    from playwright.sync_api import sync_playwright
-
-    speech = espeak_wav(text=SPOKEN, path=TEST_DATA_DIR / "fake-microphone.wav")
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={speech}",
-        "--autoplay-policy=no-user-gesture-required",
-    ]
-    previous = os.environ.get(ASYNC_UNSAFE)
-    os.environ[ASYNC_UNSAFE] = "true"
-    try:
-        with sync_playwright() as playwright:
-            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-            try:
-                yield instance
-            finally:
-                instance.close()
-    finally:
-        if previous is None:
-            os.environ.pop(ASYNC_UNSAFE, None)
-        else:
-            os.environ[ASYNC_UNSAFE] = previous
+    with microphone_browser(speech=espeak_wav(text=SPOKEN, path=TEST_DATA_DIR / "fake-microphone.wav")) as browser:
+        yield browser
 
 
 @pytest.fixture(autouse=True)
