@@ -17,7 +17,6 @@ from django.conf import settings
 
 from assistant.chat.photo_intent import PhotoRequest, photo_request
 from assistant.chat.services import answer_finish_without_model, vision_model_names
-from assistant.core.storage import member_folder
 from assistant.models import LocalModel, Message
 
 SHOWN = 12  # thumbnails in one answer; the Photos page shows the rest
@@ -79,10 +78,10 @@ def _image_for_model(photo: Any) -> Any:
     """A JPEG of the photo no larger than HEARTH_IMAGE_MAX_SIDE, as chat attachments are, kept in the
     owner's images folder (one per photo, made once); an object with .file, relative to DATA_DIR."""
     from assistant.photos.intake import photo_open, upright
-    from assistant.photos.services import photo_files
+    from assistant.photos.services import photo_files, photo_model_copy
 
     side = int(settings.HEARTH_IMAGE_MAX_SIDE)
-    path = member_folder(owner_id=photo.owner_id, kind="images") / f"photo-{photo.pk}-{side}.jpg"
+    path = photo_model_copy(owner_id=photo.owner_id, photo_id=photo.pk, side=side)
     files = photo_files(photo=photo)
     if not path.is_file() and files is not None:
         source = files.preview if photo.has_preview else files.original

@@ -205,6 +205,11 @@ def gallery_page(*, owner: Any, after: str = "", size: int = 100) -> GalleryPage
 # --- delete ----------------------------------------------------------------------------------------
 
 
+def photo_model_copy(*, owner_id: int, photo_id: int, side: int) -> Path:
+    """Where chat keeps the scaled JPEG of a photo it showed a vision model (chat/photo_answer.py)."""
+    return member_folder(owner_id=owner_id, kind="images") / f"photo-{photo_id}-{side}.jpg"
+
+
 def photo_delete(*, photo: Photo) -> None:
     """Remove the photo's files, row and vectors. ConnectionError (nothing removed) when Chroma is down."""
     files = photo_files(photo=photo)
@@ -221,6 +226,10 @@ def photo_delete(*, photo: Photo) -> None:
         if files is not None:
             for path in (files.original, files.preview, files.thumb):
                 path.unlink(missing_ok=True)
+        for copy in photo_model_copy(owner_id=owner_id, photo_id=photo_id, side=0).parent.glob(
+            f"photo-{photo_id}-*.jpg"
+        ):
+            copy.unlink(missing_ok=True)
 
     transaction.on_commit(after_commit)
 

@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from assistant.chat.services import conversation_create, message_send
+from assistant.core.storage import member_folder
 from assistant.jobs.runner import job_execute
 from assistant.models import Message
-from assistant.photos.models import ClipModel
+from assistant.photos.models import ClipModel, Photo
+from assistant.photos.services import photo_delete
 from tests.support import photos
 from tests.support.photo_library import add, clip_model_ready, index_inline, photo_vectors
 from tests.support.services import chat_model_add
@@ -98,6 +101,14 @@ def test_what_is_in_my_photo_hands_the_best_match_to_the_vision_model(
     assert source["photo_id"] in alices
     # The photo reached the model as an image: the question costs its image tokens more.
     assert answer.prompt_tokens >= plain.prompt_tokens + MMPROJ_IMAGE_TOKENS
+
+    # Deleting the photo also removes the scaled copy the model was shown.
+    shown = Photo.objects.get(pk=source["photo_id"])
+    copies = list((member_folder(owner_id=alice.pk, kind="images")).glob(f"photo-{shown.pk}-*.jpg"))
+    assert len(copies) == 1
+    with transaction.atomic():
+        photo_delete(photo=shown)
+    assert not copies[0].exists()
 
 
 def test_a_model_that_cannot_see_shows_the_photo_and_says_which_can(
