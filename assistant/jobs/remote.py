@@ -1,9 +1,9 @@
 """A web request that needs a model runs it in the query worker and waits for the answer.
 
-The web process never loads torch or open_clip: a photo search sends its words (or its example
-photo) to the `query` worker, which keeps the encoder warm, and waits for the vector on a Redis list
-of its own. Only the functions named in registry.REMOTE_CALLS can be run this way; arguments and
-results are JSON.
+The web process never loads torch, open_clip or onnxruntime: a search (photos by words or by an
+example, documents, voice notes) sends its query to the `query` worker, which keeps the encoders warm,
+and waits for the vector on a Redis list of its own. Only the functions named in registry.REMOTE_CALLS
+can be run this way; arguments and results are JSON.
 
 Only the web server (`python -m assistant.core.web`, which sets HEARTH_WEB_PROCESS) sends calls away.
 Elsewhere the call runs right there: a worker may load models (and a worker waiting on another queue's
@@ -37,11 +37,7 @@ class RemoteUnavailable(RuntimeError):
 
 
 class RemoteFailed(RuntimeError):
-    """The worker ran the call and it raised; `kind` names the exception's class."""
-
-    def __init__(self, message: str, *, kind: str) -> None:
-        super().__init__(message)
-        self.kind = kind
+    """The worker ran the call and it raised; the message is the exception's."""
 
 
 def remote_target(name: str) -> Callable[..., Any]:
@@ -70,7 +66,7 @@ def remote_call(*, name: str, arguments: dict[str, Any], timeout: float | None =
         )
     payload = json.loads(answered[1])
     if "error" in payload:
-        raise RemoteFailed(payload["error"], kind=payload["kind"])
+        raise RemoteFailed(payload["error"])
     return payload["result"]
 
 
@@ -79,6 +75,6 @@ def remote_answer(*, name: str, arguments: dict[str, Any], reply: str) -> None:
     try:
         payload = {"result": remote_target(name)(**arguments)}
     except Exception as exc:  # the asker gets every failure as words, never a timeout
-        payload = {"error": str(exc) or type(exc).__name__, "kind": type(exc).__name__}
+        payload = {"error": str(exc) or type(exc).__name__}
     with redis.Redis.from_url(settings.REDIS_URL) as client:
         client.pipeline().rpush(reply, json.dumps(payload)).expire(reply, REPLY_KEEP_SECONDS).execute()
