@@ -78,7 +78,9 @@ def test_no_photo_found_says_so(alice: Any, bob: Any, clip: ClipModel, tiny_mode
     assert answer.sources == []
 
 
-def test_without_a_clip_model_the_answer_says_what_to_do(alice: Any, tiny_models: dict[str, Path]) -> None:
+def test_without_a_clip_model_the_answer_says_what_to_do(
+    alice: Any, tiny_models: dict[str, Path], inline_jobs: list[int]
+) -> None:
     chat_model_add(tiny_models["llama3"])
     answer = ask(alice, "show me pictures of the garden")
     assert answer.state == Message.State.COMPLETE
