@@ -157,7 +157,7 @@ def test_a_voice_note_cited_in_an_answer_opens_the_player_at_that_second(
     screenshot(page, "chat-voice-citation-laptop")
     source.locator("summary").click()
     source.get_by_role("link", name=f"Play from 0:{said:02d}").click()
-    page.wait_for_url(f"**/voice/{note.pk}/?t={said}")
+    page.wait_for_url(f"**/voice/{note.pk}/?t={said}", timeout=60_000)  # the player page loads its audio
     page.wait_for_function(
         f"() => Math.abs(document.querySelector('[data-player]').currentTime - {said}) < 1.5", timeout=15_000
     )

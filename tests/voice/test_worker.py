@@ -3,6 +3,7 @@ worker killed mid-note whose job is taken up again without a duplicate segment."
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,6 @@ from tests.support.voice import audio_upload, voice_collections_drop
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 TEXTS = list(SENTENCES[:12])
-
-
-@pytest.fixture(scope="module")
-def long_ogg(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("long")
-    wav, _ = speech_with_pauses(texts=TEXTS, path=folder / "twelve.wav")
-    return audio_convert(source=wav, target=folder / "twelve.ogg", codec="libopus")
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +41,11 @@ def _running_past(note: VoiceNote, fraction: float) -> bool:
 
 
 def test_progress_is_reported_and_a_killed_worker_restarts_the_note_cleanly(
-    alice: Any, worker: WorkerProcess, long_ogg: Path
+    alice: Any, worker: WorkerProcess, five_minute_ogg: Path
 ) -> None:
-    note = voice_upload(owner=alice, upload=audio_upload(long_ogg), title="Long note", model="tiny.en")
+    # Five minutes of speech: on an idle machine tiny.en does a minute of it in about a second and a half,
+    # so the kill at 30% must land mid-note, not after the end.
+    note = voice_upload(owner=alice, upload=audio_upload(five_minute_ogg), title="Long note", model="tiny.en")
     wait_for(lambda: _running_past(note, 0.3), timeout=120, what="the transcription to pass 30%")
     worker.kill()
     worker.start()
@@ -64,10 +60,10 @@ def test_progress_is_reported_and_a_killed_worker_restarts_the_note_cleanly(
     assert job.attempts >= 2
     numbers = list(Segment.objects.filter(note_id=note.pk).order_by("number").values_list("number", flat=True))
     assert numbers == list(range(len(numbers)))
-    assert len(numbers) >= len(TEXTS) - 1
+    assert len(numbers) >= len(TEXTS)
     assert segment_vectors_count(owner_id=alice.pk, note_id=note.pk) == len(numbers)
     messages = list(JobEvent.objects.filter(job=job).values_list("message", flat=True))
-    assert any(message.startswith("Transcribed 0:") and " of 0:5" in message for message in messages)
+    assert any(re.match(r"Transcribed \d+:\d\d of \d+:\d\d", message) for message in messages), messages
 
 
 def test_cancel_mid_note_stops_between_segments_and_keeps_no_segment(
