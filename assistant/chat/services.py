@@ -239,6 +239,17 @@ def _queue_answer(*, conversation: Conversation, answer: Message, more: bool = F
     answer.save(update_fields=["job"])
 
 
+def answer_queued_create(*, conversation: Conversation, parent_id: int | None, model: LocalModel) -> Message:
+    """The row of an answer to come, after message `parent_id` (None: another version of a first answer)."""
+    return Message.objects.create(
+        conversation=conversation,
+        parent_id=parent_id,
+        role=Message.Role.ASSISTANT,
+        state=Message.State.QUEUED,
+        model_name=model.name,
+    )
+
+
 def _ensure_idle(owner: Any) -> None:
     if Message.objects.filter(conversation__owner=owner, state__in=ACTIVE_STATES).exists():
         raise ChatError("An answer is still being written. Wait for it, or stop it, before sending another message.")
@@ -260,13 +271,7 @@ def message_send(*, owner: Any, conversation_id: int, text: str, image_ids: list
         _ensure_idle(owner)
         question = Message.objects.create(conversation=conversation, role=Message.Role.USER, content=text)
         question.images.set(images)
-        answer = Message.objects.create(
-            conversation=conversation,
-            parent=question,
-            role=Message.Role.ASSISTANT,
-            state=Message.State.QUEUED,
-            model_name=model.name,
-        )
+        answer = answer_queued_create(conversation=conversation, parent_id=question.pk, model=model)
         if conversation.title == DEFAULT_TITLE and text:
             conversation.title = text.splitlines()[0][:60]
         conversation.save(update_fields=["title", "updated_at"])

@@ -20,6 +20,7 @@ from assistant.chat.services import (
     _ensure_idle,
     _queue_answer,
     _require_vision,
+    answer_queued_create,
     chat_model_for,
     message_get,
     message_payload,
@@ -89,13 +90,7 @@ def message_regenerate(*, owner: Any, message_id: int) -> Message:
     model = chat_model_for(conversation)
     with transaction.atomic():
         _ensure_idle(owner)
-        answer = Message.objects.create(
-            conversation=conversation,
-            parent_id=old.parent_id,
-            role=Message.Role.ASSISTANT,
-            state=Message.State.QUEUED,
-            model_name=model.name,
-        )
+        answer = answer_queued_create(conversation=conversation, parent_id=old.parent_id, model=model)
         return _start_version(conversation, answer)
 
 
@@ -125,13 +120,7 @@ def message_edit(*, owner: Any, message_id: int, text: str) -> Message:
             conversation=conversation, parent_id=old.parent_id, role=Message.Role.USER, content=text
         )
         question.images.set(images)
-        answer = Message.objects.create(
-            conversation=conversation,
-            parent=question,
-            role=Message.Role.ASSISTANT,
-            state=Message.State.QUEUED,
-            model_name=model.name,
-        )
+        answer = answer_queued_create(conversation=conversation, parent_id=question.pk, model=model)
         return _start_version(conversation, answer)
 
 

@@ -177,11 +177,9 @@ class ChatEngine:
             loaded = self._load(spec)
             started = time.monotonic()
             stats.context_size = loaded.context_size
-            if loaded.formatter is not None:
-                pieces = _generate_from_template(loaded, messages, max_tokens, stats, sampling, prefix)
-            else:
-                generation = _Generation(max_tokens, sampling, should_stop, prefix)
-                pieces = _generate_through_handler(loaded, messages, generation, stats)
+            generation = _Generation(max_tokens, sampling, should_stop, prefix)
+            generate = _generate_from_template if loaded.formatter is not None else _generate_through_handler
+            pieces = generate(loaded, messages, generation, stats)
             try:
                 for piece in pieces:
                     if piece:
@@ -221,13 +219,18 @@ def _held_back(text: str, stops: list[str]) -> int:
     return max((n for stop in stops for n in range(1, len(stop)) if text.endswith(stop[:n])), default=0)
 
 
+@dataclass(frozen=True)
+class _Generation:
+    """What one answer is generated with; the stop is heard by ChatEngine.stream between pieces too."""
+
+    max_tokens: int
+    sampling: Sampling
+    should_stop: Callable[[], bool]
+    prefix: str = ""
+
+
 def _generate_from_template(
-    loaded: _Loaded,
-    messages: list[dict[str, Any]],
-    max_tokens: int,
-    stats: StreamStats,
-    sampling: Sampling,
-    prefix: str = "",
+    loaded: _Loaded, messages: list[dict[str, Any]], generation: _Generation, stats: StreamStats
 ) -> Generator[str, None, None]:
     """Render the GGUF's own template and sample token by token, decoding each token once.
 
@@ -239,19 +242,20 @@ def _generate_from_template(
     llama = loaded.llama
     rendered = loaded.formatter(messages=messages)
     # A continued answer: its text so far follows the assistant's turn marker, and the model goes on from there.
-    text = rendered.prompt + prefix
+    text = rendered.prompt + generation.prefix
     prompt = llama.tokenize(text.encode("utf-8"), add_bos=not rendered.added_special, special=True)
     if len(prompt) >= loaded.context_size:
         raise ContextTooSmall(f"The prompt needs {len(prompt)} tokens; the context holds {loaded.context_size}.")
     stats.prompt_tokens = len(prompt)
-    budget = min(max_tokens, loaded.context_size - len(prompt))
+    budget = min(generation.max_tokens, loaded.context_size - len(prompt))
     stops = [stop for stop in ([rendered.stop] if isinstance(rendered.stop, str) else rendered.stop or []) if stop]
     _switch_conversation(llama, prompt)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     completion: list[int] = []
     pending = ""
     stats.finish_reason = "stop"  # unless the budget runs out: "length"
-    for token in llama.generate(prompt, stopping_criteria=rendered.stopping_criteria, **sampling.generate_kwargs()):
+    sampling = generation.sampling.generate_kwargs()
+    for token in llama.generate(prompt, stopping_criteria=rendered.stopping_criteria, **sampling):
         if is_end_of_generation(llama, token):
             break
         completion.append(token)
@@ -293,14 +297,6 @@ def _switch_conversation(llama: Any, prompt: list[int]) -> None:
     resumable = Llama.longest_token_prefix(saved.input_ids[: saved.n_tokens].tolist(), prompt)
     if resumable - shared >= WORTH_KEEPING_TOKENS:
         llama.load_state(saved)
-
-
-@dataclass(frozen=True)
-class _Generation:
-    max_tokens: int
-    sampling: Sampling
-    should_stop: Callable[[], bool]
-    prefix: str = ""
 
 
 # A chat handler cannot start the assistant's turn with text of its own: a continued answer is asked for.
