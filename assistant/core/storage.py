@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -91,3 +92,12 @@ def _hashed(path: Path, *, limit: int, too_big: Callable[[], Exception]) -> Rece
         while piece := handle.read(HASH_PIECE_BYTES):
             digest.update(piece)
     return ReceivedFile(path=path, size=size, sha256=digest.hexdigest())
+
+
+def path_remove(path: Path) -> None:
+    """Remove a file, or a folder with all it holds (a link is removed, never what it points to).
+    Already gone: nothing to do."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

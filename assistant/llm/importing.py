@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.core.storage import path_remove
 from assistant.llm.cards import human_bytes
 from assistant.llm.gguf_header import GgufInvalid, gguf_file_check
 from assistant.llm.gguf_info import gguf_info_read
@@ -241,6 +242,6 @@ def _discard(*paths: Path | None) -> None:
     for path in paths:
         if path is not None:
             try:
-                path.unlink(missing_ok=True)
+                path_remove(path)
             except OSError:
                 log.warning("could not remove %s", path, exc_info=True)

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 
 from assistant.core.default_models import SPEECH
+from assistant.core.storage import path_remove
 from assistant.llm.cards import RamFit, human_bytes, human_count, machine_ram_bytes, ram_fit
 from assistant.llm.library import COPY_CHUNK_BYTES, incoming_dir, models_dir
 from assistant.llm.pairing import ModelRefused
@@ -161,10 +162,7 @@ def speech_model_delete(*, model: ImportedSpeechModel) -> None:
     """Forget an imported model and remove its files (only ever inside MODELS_DIR/whisper)."""
     path = Path(model.path)
     if path.parent == speech_folder():
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+        path_remove(path)
     SpeechDefault.objects.filter(pk=1, model=model.path).delete()
     model.delete()
 
@@ -310,7 +308,7 @@ def _place(staged: Path, name: str, suffix: str) -> Path:
 def _stage(source: Path, engine: str, context: JobContext) -> tuple[Path, Path]:
     """(the staging folder, the model inside it: a .pt file or a folder) after copying."""
     staging = incoming_dir() / f"speech-{context.job.pk}"
-    shutil.rmtree(staging, ignore_errors=True)  # an earlier attempt's leftovers
+    path_remove(staging)  # an earlier attempt's leftovers
     model = staging / ("model.pt" if engine == SpeechEngineKind.PT else "model")
     model.parent.mkdir(mode=0o700)
     if engine == SpeechEngineKind.CT2:
@@ -361,9 +359,5 @@ def speech_import_run(context: JobContext) -> str:
 
 def _discard(staging: Path | None, placed: Path | None) -> None:
     for path in (staging, placed):
-        if path is None or not path.exists():
-            continue
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+        if path is not None:
+            path_remove(path)
