@@ -41,14 +41,10 @@ class Sampling:
         }
 
     def completion_kwargs(self) -> dict[str, Any]:
-        """As Llama.create_chat_completion spells them."""
-        return {
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "top_k": self.top_k,
-            "min_p": self.min_p,
-            "repeat_penalty": self.repeat_penalty,
-        }
+        """As Llama.create_chat_completion spells them: the same, but `temperature` in full."""
+        kwargs = self.generate_kwargs()
+        kwargs["temperature"] = kwargs.pop("temp")
+        return kwargs
 
 
 HEARTH_SAMPLING = Sampling()
