@@ -196,10 +196,6 @@ def _question(answer: Message) -> str:
     return question.content if question else ""
 
 
-def _retrieve(answer: Message) -> Retrieval | None:
-    return answer_passages(conversation=answer.conversation, question=_question(answer))
-
-
 def _answer_not_found(answer: Message, retrieval: Retrieval) -> str:
     """No passage cleared the bar: say so, without asking the model to guess."""
     answer_finish_without_model(answer=answer, text=retrieval.not_found_text, sources=[])
@@ -217,10 +213,11 @@ def _write_answer(context: JobContext, answer: Message) -> str:
         raise JobFailed(str(exc)) from exc
     # Continue (an answer that stopped at its token limit): the text so far is kept and the model extends it.
     partial = answer.content if context.job.payload.get("continue") else ""
-    photos = None if partial else photo_answer_prepare(answer=answer, question=_question(answer), model=model)
+    question = _question(answer)
+    photos = None if partial else photo_answer_prepare(answer=answer, question=question, model=model)
     if photos is not None and photos.finished:
         return photos.summary
-    retrieval = _retrieve(answer) if photos is None else None
+    retrieval = answer_passages(conversation=answer.conversation, question=question) if photos is None else None
     if retrieval is not None and not retrieval.passages and retrieval.strict and not partial:
         return _answer_not_found(answer, retrieval)
     unused = retrieval.unused_text if retrieval is not None and not retrieval.passages else ""
