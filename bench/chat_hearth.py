@@ -38,6 +38,7 @@ class Options:
     turns: int
     as_json: bool
     keep: bool
+    runs: int = 1  # > 1: the whole comparison again in fresh processes (bench.chat_runs)
 
 
 def parse_options(argv: list[str] | None) -> Options:
@@ -50,6 +51,7 @@ def parse_options(argv: list[str] | None) -> Options:
     parser.add_argument("--turns", type=int, default=10, help="turns of the cache-reuse conversation")
     parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder (logs, database)")
+    parser.add_argument("--runs", type=int, default=1, help="whole comparisons, each in fresh processes; medians")
     args = parser.parse_args(argv)
     model = args.model or CHAT.path()
     if model is None or not Path(model).is_file():
@@ -67,6 +69,7 @@ def parse_options(argv: list[str] | None) -> Options:
         turns=args.turns,
         as_json=args.as_json,
         keep=args.keep,
+        runs=max(1, args.runs),
     )
 
 

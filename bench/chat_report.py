@@ -36,14 +36,28 @@ def turn_ratio(conversation: list[Turn]) -> float:
     return conversation[-1].ttft / conversation[0].ttft
 
 
+def figures(results: Measurements) -> dict[str, float]:
+    """The figures each goal is judged on, by name (bench.chat_runs takes their medians over runs)."""
+    hearth, chat, generate = results.hearth, results.plain_chat, results.plain_generate
+    return {
+        "rate_vs_chat": paired(hearth, chat, lambda h, p: h.rate / p.rate),
+        "rate_vs_generate": paired(hearth, generate, lambda h, p: h.rate / p.rate),
+        "ttft_ms_vs_chat": 1000 * paired(hearth, chat, lambda h, p: h.ttft - p.ttft),
+        "ttft_ms_vs_generate": 1000 * paired(hearth, generate, lambda h, p: h.ttft - p.ttft),
+        "turn_ratio": median([turn_ratio(c) for c in results.hearth_conversations]),
+        "plain_turn_ratio": median([turn_ratio(c) for c in results.plain_conversations]),
+        "hearth_rate": median([t.rate for t in hearth]),
+        "plain_chat_rate": median([t.rate for t in chat]),
+        "plain_generate_rate": median([t.rate for t in generate]),
+    }
+
+
 def rows(results: Measurements, turns: int) -> list[Row]:
     hearth, chat, generate = results.hearth, results.plain_chat, results.plain_generate
-    rate = paired(hearth, chat, lambda h, p: h.rate / p.rate)
-    rate_vs_generate = paired(hearth, generate, lambda h, p: h.rate / p.rate)
-    ttft_ms = 1000 * paired(hearth, chat, lambda h, p: h.ttft - p.ttft)
-    ttft_vs_generate_ms = 1000 * paired(hearth, generate, lambda h, p: h.ttft - p.ttft)
-    hearth_turns = median([turn_ratio(c) for c in results.hearth_conversations])
-    plain_turns = median([turn_ratio(c) for c in results.plain_conversations])
+    judged = figures(results)
+    rate, rate_vs_generate = judged["rate_vs_chat"], judged["rate_vs_generate"]
+    ttft_ms, ttft_vs_generate_ms = judged["ttft_ms_vs_chat"], judged["ttft_ms_vs_generate"]
+    hearth_turns, plain_turns = judged["turn_ratio"], judged["plain_turn_ratio"]
     forgetting_turns = median([turn_ratio(c) for c in results.plain_forgetting_conversations])
 
     def rate_of(runs: list[Turn]) -> str:
@@ -192,6 +206,7 @@ def report_json(options: Options, site_context: int, results: Measurements, befo
             "others_cpu_share": round(results.others_share, 3),
             "options": {**asdict(options), "model": str(options.model), "context": site_context},
             "rows": [asdict(r) for r in rows(results, options.turns)],
+            "figures": figures(results),
             "notes": notes(results),
             "runs": {
                 name: [turn_record(t) for t in getattr(results, name)]

@@ -1,6 +1,6 @@
 """Hearth's chat streaming against plain llama-cpp-python, on this machine, with the same model.
 
-    .venv/bin/python -m bench.chat_stream [--model PATH] [--threads N] [--repeats N] [--json]
+    .venv/bin/python -m bench.chat_stream [--model PATH] [--threads N] [--repeats N] [--runs N] [--json]
 
 It starts a private Hearth under a temporary HEARTH_DATA_DIR (redis-server on a unix socket, one
 Celery worker on the llm queue, daphne on a free port), drives it over a real websocket as a page
@@ -229,7 +229,12 @@ def run(options: Options) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return bench_main(parse_options(argv), run)
+    options = parse_options(argv)
+    if options.runs > 1:
+        from bench.chat_runs import runs_report
+
+        return bench_main(options, runs_report)
+    return bench_main(options, run)
 
 
 if __name__ == "__main__":

@@ -49,8 +49,8 @@ def _image_part(path: str) -> dict[str, Any]:
     return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
 
 
-def _history(answer: Message) -> list[Message]:
-    earlier = answer.ancestors()  # its own branch only, not the other versions
+def _history(earlier: list[Message]) -> list[Message]:
+    """What the model is shown of the messages before an answer (its own branch, Message.ancestors)."""
     return [m for m in earlier if m.role == Message.Role.USER or (m.content and m.state != Message.State.FAILED)]
 
 
@@ -62,6 +62,7 @@ class _AnswerWriter:
         self.owner_id = answer.conversation.owner_id
         self.start = start  # a continued answer's text so far: the new tokens follow it
         self.text = start
+        self.offset = utf16_length(start)  # where the next piece goes, as the page counts (kept, not recounted)
         self.saved_at = time.monotonic()
 
     def add(self, piece: str) -> None:
@@ -69,10 +70,11 @@ class _AnswerWriter:
             "type": "chat.token",
             "message": self.answer.pk,
             "conversation": self.answer.conversation_id,
-            "offset": utf16_length(self.text),
+            "offset": self.offset,
             "text": piece,
         }
         self.text += piece
+        self.offset += utf16_length(piece)
         event_pump.publish(user_id=self.owner_id, event=event)
         if time.monotonic() - self.saved_at > SAVE_EVERY_SECONDS:
             Message.objects.filter(pk=self.answer.pk).update(content=self.text)
@@ -166,11 +168,13 @@ def _plan(
     passages: Sequence[Source] = (),
     images: Sequence[Any] = (),
     *,
+    earlier: list[Message],
     max_tokens: int,
     partial: str = "",
 ) -> PromptPlan:
-    """The prompt; `partial` is the text of an answer being continued, the last turn of the plan."""
-    turns = merged_turns(_history(answer))
+    """The prompt from the messages `earlier` on the answer's branch; `partial` is the text of an answer
+    being continued, the last turn of the plan."""
+    turns = merged_turns(_history(earlier))
     if images and turns:  # a photo from the member's library, for the question it answers
         turns[-1]["images"] = [*turns[-1]["images"], *images]
     if partial:
@@ -190,9 +194,9 @@ def _plan(
         raise JobFailed(str(exc)) from exc
 
 
-def _question(answer: Message) -> str:
+def _question(earlier: list[Message]) -> str:
     """What the member sent just before this answer: the documents are searched for it (a photo alone: none)."""
-    question = next((m for m in reversed(answer.ancestors()) if m.role == Message.Role.USER), None)
+    question = next((m for m in reversed(earlier) if m.role == Message.Role.USER), None)
     return question.content if question else ""
 
 
@@ -213,7 +217,8 @@ def _write_answer(context: JobContext, answer: Message) -> str:
         raise JobFailed(str(exc)) from exc
     # Continue (an answer that stopped at its token limit): the text so far is kept and the model extends it.
     partial = answer.content if context.job.payload.get("continue") else ""
-    question = _question(answer)
+    earlier = answer.ancestors()  # read once: the question and the prompt both come from it
+    question = _question(earlier)
     photos = None if partial else photo_answer_prepare(answer=answer, question=question, model=model)
     if photos is not None and photos.finished:
         return photos.summary
@@ -226,7 +231,7 @@ def _write_answer(context: JobContext, answer: Message) -> str:
         conversation=answer.conversation, model=model, context_size=_context_size(model)
     )
     passages, images = (retrieval.passages if retrieval else ()), (photos.images if photos else ())
-    plan = _plan(engine, spec, model, answer, passages, images, max_tokens=max_tokens, partial=partial)
+    plan = _plan(engine, spec, model, answer, passages, images, earlier=earlier, max_tokens=max_tokens, partial=partial)
     if partial:
         plan.messages.pop()  # the answer so far goes to the engine as the start of the model's turn
     sources = sources_payload(plan.passages) + (photos.sources if photos else [])

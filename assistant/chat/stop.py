@@ -52,18 +52,15 @@ class StopSignal:
         self.message_id = message_id
         self._heard = threading.Event()
         self._done = threading.Event()
-        self._client = redis.Redis.from_url(settings.REDIS_URL)
-        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         self._thread = threading.Thread(target=self._listen, name=f"stop-{message_id}", daemon=True)
 
     def __enter__(self) -> threading.Event:
         try:
-            self._pubsub.subscribe(stop_channel(self.message_id))
             if stop_requested(self.message_id):  # asked for before this worker listened
                 self._heard.set()
         except redis.RedisError:  # Redis away: the job's cancel still arrives with the heartbeat
-            log.warning("cannot listen for a stop of message %s", self.message_id, exc_info=True)
-            self._done.set()
+            log.warning("cannot check for a stop of message %s", self.message_id, exc_info=True)
+        # Connecting and subscribing happen on the listener's thread: the answer starts without waiting.
         self._thread.start()
         return self._heard
 
@@ -73,15 +70,19 @@ class StopSignal:
         self._done.set()
 
     def _listen(self) -> None:
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         try:
+            pubsub.subscribe(stop_channel(self.message_id))
+            if stop_requested(self.message_id):  # published while this thread was subscribing
+                self._heard.set()
+                return
             while not self._done.is_set():
-                try:
-                    message = self._pubsub.get_message(timeout=self.LISTEN_SECONDS)
-                except redis.RedisError:  # Redis away: the job's cancel still arrives with the heartbeat
-                    return
-                if message is not None:
+                if pubsub.get_message(timeout=self.LISTEN_SECONDS) is not None:
                     self._heard.set()
                     return
+        except redis.RedisError:  # Redis away: the job's cancel still arrives with the heartbeat
+            log.warning("cannot listen for a stop of message %s", self.message_id, exc_info=True)
         finally:
-            self._pubsub.close()
-            self._client.close()
+            pubsub.close()
+            client.close()

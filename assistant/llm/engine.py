@@ -19,6 +19,7 @@ from django.conf import settings
 from assistant.llm.llama_adapter import (
     evaluated_tokens,
     is_end_of_generation,
+    state_load_without_logits,
     state_save_without_logits,
     token_text,
 )
@@ -255,7 +256,8 @@ def _generate_from_template(
     pending = ""
     stats.finish_reason = "stop"  # unless the budget runs out: "length"
     sampling = generation.sampling.generate_kwargs()
-    for token in llama.generate(prompt, stopping_criteria=rendered.stopping_criteria, **sampling):
+    # No stopping_criteria: the end-of-generation check below covers the template's stop token, once per token.
+    for token in llama.generate(prompt, **sampling):
         if is_end_of_generation(llama, token):
             break
         completion.append(token)
@@ -296,7 +298,7 @@ def _switch_conversation(llama: Any, prompt: list[int]) -> None:
         return
     resumable = Llama.longest_token_prefix(saved.input_ids[: saved.n_tokens].tolist(), prompt)
     if resumable - shared >= WORTH_KEEPING_TOKENS:
-        llama.load_state(saved)
+        state_load_without_logits(llama, saved)
 
 
 # A chat handler cannot start the assistant's turn with text of its own: a continued answer is asked for.

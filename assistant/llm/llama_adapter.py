@@ -44,7 +44,25 @@ def state_save_without_logits(llama: Any) -> Any:
         scores=np.zeros((1, llama.n_vocab()), dtype=np.single),
         input_ids=llama.input_ids.copy(),
         n_tokens=llama.n_tokens,
-        llama_state=bytes(memoryview(buffer)[:written]),
+        # The buffer itself when it is exactly full (the usual case): a bytes() copy would cost another pass.
+        llama_state=buffer if written == int(size) else bytes(memoryview(buffer)[:written]),
         llama_state_size=written,
         seed=llama._seed,
     )
+
+
+def state_load_without_logits(llama: Any, state: Any) -> None:
+    """Llama.load_state without writing the logits rows: load_state fills up to n_batch x n_vocab floats
+    (~100 MB for a 49k vocabulary) that sampling never reads before the next evaluation refreshes them;
+    Llama.generate always evaluates at least one token after a restore."""
+    import ctypes
+
+    import llama_cpp
+
+    llama.input_ids = state.input_ids.copy()
+    llama.n_tokens = state.n_tokens
+    llama._requires_eval = True
+    llama._seed = state.seed
+    data = (ctypes.c_uint8 * state.llama_state_size).from_buffer_copy(state.llama_state)
+    if llama_cpp.llama_state_set_data(llama._ctx.ctx, data, state.llama_state_size) != state.llama_state_size:
+        raise RuntimeError("llama.cpp did not take the saved state")

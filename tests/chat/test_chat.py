@@ -14,6 +14,7 @@ from PIL import Image
 
 from assistant.chat.services import conversation_create
 from assistant.models import Message
+from tests.support.model_files import wait_for_job
 from tests.support.services import WorkerProcess, chat_model_add, session_cookie, wait_for, ws_open
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -234,14 +235,19 @@ async def test_a_long_history_drops_the_oldest_turns_and_says_so(
 
 
 def test_another_message_waits_until_the_answer_is_done(alice: Any, tiny_models: dict[str, Path]) -> None:
-    from assistant.chat.services import ChatError, message_send
+    from assistant.chat.services import ChatError, message_send, message_stop
 
     chat_model_add(tiny_models["llama3"])
     conversation = conversation_create(owner=alice)
-    # No worker here: the first answer stays queued.
-    message_send(owner=alice, conversation_id=conversation.pk, text="first")
+    answer = message_send(owner=alice, conversation_id=conversation.pk, text="first")
     with pytest.raises(ChatError, match="still being written"):
         message_send(owner=alice, conversation_id=conversation.pk, text="second")
+    # A worker another test started may be writing the first answer: it must be done before the
+    # database is emptied for the next test (PostgreSQL deadlocks a flush against its writes).
+    answer.refresh_from_db()
+    message_stop(message=answer)
+    assert answer.job_id is not None
+    wait_for_job(answer.job_id)
 
 
 def _noisy_png() -> bytes:

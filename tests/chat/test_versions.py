@@ -131,16 +131,16 @@ def test_an_answer_is_written_from_its_own_branch_only(alice: Any, model: Any) -
     cats, _ = _turn(alice, conversation, "Tell me about cats.", "Cats purr.")
     dogs_answer = message_edit(owner=alice, message_id=cats.pk, text="Tell me about dogs.")
 
-    history = [message.content for message in _history(dogs_answer)]
+    history = [message.content for message in _history(dogs_answer.ancestors())]
     assert history == ["I have a pet.", "Nice!", "Tell me about dogs."]
-    assert _question(dogs_answer) == "Tell me about dogs."
+    assert _question(dogs_answer.ancestors()) == "Tell me about dogs."
 
     # Regenerating the older answer writes it from its own branch, not from the newer versions.
     _answered(dogs_answer, "Dogs bark.")
     cats_answer = Message.objects.get(conversation=conversation, content="Cats purr.")
     again = message_regenerate(owner=alice, message_id=cats_answer.pk)
-    assert [message.content for message in _history(again)] == ["I have a pet.", "Nice!", "Tell me about cats."]
-    assert _question(again) == "Tell me about cats."
+    assert [message.content for message in _history(again.ancestors())] == ["I have a pet.", "Nice!", "Tell me about cats."]
+    assert _question(again.ancestors()) == "Tell me about cats."
 
 
 @pytest.mark.django_db

@@ -67,9 +67,23 @@ def test_a_later_turn_reuses_the_earlier_turns_evaluated_prompt(tiny_models: dic
     llama_cpp.llama_perf_context_reset(llama.ctx)
     follow_up = [*history, {"role": "assistant", "content": reply}, {"role": "user", "content": "And the sky?"}]
     second = StreamStats()
-    list(engine.stream(spec=spec, messages=follow_up, max_tokens=4, should_stop=lambda: False, stats=second))
+    greedy = Sampling(temperature=0.0)
+    resumed = "".join(
+        engine.stream(
+            spec=spec, messages=follow_up, max_tokens=8, should_stop=lambda: False, stats=second, sampling=greedy
+        )
+    )
     evaluated = llama_cpp.llama_perf_context(llama.ctx).n_p_eval
     assert evaluated < second.prompt_tokens / 2
+    # The resumed state writes what a model evaluating the whole prompt afresh writes.
+    fresh = ChatEngine()
+    afresh = "".join(
+        fresh.stream(
+            spec=spec, messages=follow_up, max_tokens=8, should_stop=lambda: False, stats=StreamStats(), sampling=greedy
+        )
+    )
+    fresh.unload()
+    assert resumed == afresh
 
 
 def _stop_at_check(n: int) -> Callable[[], bool]:
