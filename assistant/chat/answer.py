@@ -81,6 +81,7 @@ class _AnswerWriter:
             self.saved_at = time.monotonic()
 
     def finish(self, *, state: str, stats: StreamStats, notice: str = "", error: str = "") -> None:
+        event_pump.hurry()  # the last tokens go out now, while the row is written
         Message.objects.filter(pk=self.answer.pk).update(
             content=self.text,
             state=state,

@@ -11,7 +11,6 @@ import logging
 import os
 import queue
 import threading
-import time
 from typing import Any, TypedDict
 
 from channels.layers import get_channel_layer
@@ -67,6 +66,7 @@ class EventPump:
         self._queue: queue.SimpleQueue[tuple[int, dict[str, Any]]] = queue.SimpleQueue()
         self._idle = threading.Event()
         self._idle.set()
+        self._hurry = threading.Event()  # cuts short the wait between token sends (flush, an answer's end)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -78,8 +78,13 @@ class EventPump:
             self._idle.clear()
             self._queue.put((user_id, event))
 
+    def hurry(self) -> None:
+        """Send what is waiting now, without the pause that gathers tokens (an answer just ended)."""
+        self._hurry.set()
+
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything published so far has been handed to the channel layer."""
+        self.hurry()
         return self._idle.wait(timeout)
 
     def _run(self) -> None:
@@ -102,10 +107,12 @@ class EventPump:
             with self._lock:
                 if self._queue.empty():
                     self._idle.set()
+                    self._hurry.clear()  # what was waiting when hurry() was called has gone out
             if any(event["type"] == "chat.token" for _, event in batch):
                 # Let the next tokens gather: one send per interval instead of one per token keeps
                 # this thread (and Redis, daphne and the page) from interrupting llama.cpp's threads.
-                time.sleep(TOKEN_INTERVAL_SECONDS)
+                # The end of an answer cuts the pause short, so its last words are not held back.
+                self._hurry.wait(TOKEN_INTERVAL_SECONDS)
 
 
 def _merge_tokens(batch: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
