@@ -139,7 +139,8 @@ def test_an_answer_is_written_from_its_own_branch_only(alice: Any, model: Any) -
     _answered(dogs_answer, "Dogs bark.")
     cats_answer = Message.objects.get(conversation=conversation, content="Cats purr.")
     again = message_regenerate(owner=alice, message_id=cats_answer.pk)
-    assert [message.content for message in _history(again.ancestors())] == ["I have a pet.", "Nice!", "Tell me about cats."]
+    history = [message.content for message in _history(again.ancestors())]
+    assert history == ["I have a pet.", "Nice!", "Tell me about cats."]
     assert _question(again.ancestors()) == "Tell me about cats."
 
 
