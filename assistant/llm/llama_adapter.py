@@ -7,7 +7,7 @@ Written against llama-cpp-python 0.3.36. Imported only by the llm worker (llama_
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 
 def token_text(llama: Any, token: int) -> str:
@@ -45,7 +45,8 @@ def state_save_without_logits(llama: Any) -> Any:
         input_ids=llama.input_ids.copy(),
         n_tokens=llama.n_tokens,
         # The buffer itself when it is exactly full (the usual case): a bytes() copy would cost another pass.
-        llama_state=buffer if written == int(size) else bytes(memoryview(buffer)[:written]),
+        # Typed bytes, but only ever read through from_buffer_copy, which takes any buffer.
+        llama_state=cast(bytes, buffer) if written == int(size) else bytes(memoryview(buffer)[:written]),
         llama_state_size=written,
         seed=llama._seed,
     )
