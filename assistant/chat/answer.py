@@ -218,8 +218,7 @@ def _write_answer(context: JobContext, answer: Message) -> str:
         raise JobFailed(str(exc)) from exc
     # Continue (an answer that stopped at its token limit): the text so far is kept and the model extends it.
     partial = answer.content if context.job.payload.get("continue") else ""
-    earlier = answer.ancestors()  # read once: the question and the prompt both come from it
-    question = _question(earlier)
+    question = _question(earlier := answer.ancestors())  # read once: the prompt is planned from them too
     photos = None if partial else photo_answer_prepare(answer=answer, question=question, model=model)
     if photos is not None and photos.finished:
         return photos.summary
