@@ -22,8 +22,8 @@ def _stop_key(message_id: int) -> str:
     return f"chat:stop:{message_id}"
 
 
-def stop_channel(message_id: int) -> str:
-    """The Redis channel a writing worker listens on, so it hears a stop without polling."""
+def stop_channel(message_id: int | str) -> str:
+    """The Redis channel a writing worker listens on, so it hears a stop without polling ("*": all of them)."""
     return f"{settings.REDIS_PREFIX}:chat:stop:{message_id}"
 
 
@@ -87,7 +87,7 @@ class _StopListener:
         with redis.Redis.from_url(settings.REDIS_URL) as client:
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub.psubscribe(f"{settings.REDIS_PREFIX}:chat:stop:*")  # every stop_channel()
+                pubsub.psubscribe(stop_channel("*"))
                 self._catch_up()
                 for message in pubsub.listen():
                     self._heard(int(message["channel"].rsplit(b":", 1)[-1]))
