@@ -60,7 +60,8 @@ class EventsConsumer(MemberSocket):
             await self.send_json(reply)
 
     async def relay(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
+        for event in message["events"]:  # what a worker had waiting for this member, in order
+            await self.send_json(event)
 
     @staticmethod
     def _job_get(user: Any, content: dict[str, Any]) -> dict[str, Any]:

@@ -62,9 +62,11 @@ def message_payload(message: Message, *, version_ids: list[int] | None = None) -
     }
 
 
-def message_publish(message: Message) -> None:
+def message_publish(message: Message, *, hold: float = 0.0) -> None:
+    """Tell the owner's pages; `hold` as EventPump.publish."""
     owner_id = message.conversation.owner_id
-    event_pump.publish(user_id=owner_id, event={"type": "chat.message", "message": message_payload(message)})
+    event = {"type": "chat.message", "message": message_payload(message)}
+    event_pump.publish(user_id=owner_id, event=event, hold=hold)
 
 
 def _publish_all(*messages: Message) -> None:
@@ -270,7 +272,8 @@ def message_send(*, owner: Any, conversation_id: int, text: str, image_ids: list
     with transaction.atomic():
         _ensure_idle(owner)
         question = Message.objects.create(conversation=conversation, role=Message.Role.USER, content=text)
-        question.images.set(images)
+        if images:  # set() reads the row's photos first: a query saved on the way to the first token
+            question.images.set(images)
         answer = answer_queued_create(conversation=conversation, parent_id=question.pk, model=model)
         if conversation.title == DEFAULT_TITLE and text:
             conversation.title = text.splitlines()[0][:60]

@@ -11,7 +11,8 @@ import logging
 import os
 import queue
 import threading
-from typing import Any, TypedDict
+import time
+from typing import Any, NamedTuple, TypedDict
 
 from channels.layers import get_channel_layer
 
@@ -36,24 +37,26 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def event_publish(*, user_id: int, event: dict[str, Any]) -> None:
+def event_publish(*, user_id: int, event: dict[str, Any], hold: float = 0.0) -> None:
     """Send one event to every open page of one member. Best effort: the row is the truth.
 
     It goes out from the pump's thread, in order with every other event of this process, so the
     caller (a worker about to start generating, say) never waits the ~2 ms of a channel-layer send.
+    `hold`: as EventPump.publish.
     """
-    event_pump.publish(user_id=user_id, event=event)
+    event_pump.publish(user_id=user_id, event=event, hold=hold)
 
 
 # How often a streaming answer's tokens are sent on, merged; the first token goes out at once.
-TOKEN_INTERVAL_SECONDS = 0.05
+TOKEN_INTERVAL_SECONDS = 0.1
 
 
 class EventPump:
     """Publishes events from a background thread, so a token never waits on Redis.
 
     One thread with its own event loop owns the channel layer's connections; events keep their
-    order, and runs of tokens for the same message are merged when the thread falls behind.
+    order, runs of tokens for the same message are merged when the thread falls behind, and what is
+    waiting for one member goes out as one message of the channel layer.
     """
 
     def __init__(self) -> None:
@@ -63,29 +66,39 @@ class EventPump:
         os.register_at_fork(after_in_child=self._reset)
 
     def _reset(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[int, dict[str, Any]]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Queued] = queue.SimpleQueue()
         self._idle = threading.Event()
         self._idle.set()
         self._hurry = threading.Event()  # cuts short the wait between token sends (flush, an answer's end)
+        self._wake = threading.Event()  # something was published, or hurried: ends the wait of a held event
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def publish(self, *, user_id: int, event: dict[str, Any]) -> None:
+    def publish(self, *, user_id: int, event: dict[str, Any], hold: float = 0.0) -> None:
+        """Queue one event. With `hold` (seconds), it waits that long at most for the next event and goes
+        out with it: an answer's "writing" waits for its first words, so that daphne, Redis and the page
+        do not wake to relay it while llama.cpp is reading the prompt on every core."""
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="event-pump", daemon=True)
                 self._thread.start()
             self._idle.clear()
-            self._queue.put((user_id, event))
+            self._queue.put(_Queued(user_id, event, time.monotonic() + hold))
+            self._wake.set()
 
     def hurry(self) -> None:
         """Send what is waiting now, without the pause that gathers tokens (an answer just ended)."""
         self._hurry.set()
+        self._wake.set()
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything published so far has been handed to the channel layer."""
         self.hurry()
-        return self._idle.wait(timeout)
+        done = self._idle.wait(timeout)
+        with self._lock:
+            if self._idle.is_set():  # nothing was waiting: the next pause or hold is not to be cut short
+                self._hurry.clear()
+        return done
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
@@ -96,34 +109,60 @@ class EventPump:
                 if self._queue.empty():
                     self._idle.set()
         while True:
-            batch = [self._queue.get()]
-            while not self._queue.empty():
-                batch.append(self._queue.get())
-            for user_id, event in _merge_tokens(batch):
+            batch = self._gather([self._queue.get()])
+            for user_id, events in _by_member(_merge_tokens(batch)).items():
                 try:
-                    loop.run_until_complete(layer.group_send(user_group(user_id), {"type": "relay", "event": event}))
+                    loop.run_until_complete(layer.group_send(user_group(user_id), {"type": "relay", "events": events}))
                 except Exception:  # Redis away: the page catches up from the database when it reconnects
-                    log.warning("could not publish %s", event.get("type"), exc_info=True)
+                    log.warning("could not publish %s", [event.get("type") for event in events], exc_info=True)
             with self._lock:
                 if self._queue.empty():
                     self._idle.set()
                     self._hurry.clear()  # what was waiting when hurry() was called has gone out
-            if any(event["type"] == "chat.token" for _, event in batch):
+            if any(item.event["type"] == "chat.token" for item in batch):
                 # Let the next tokens gather: one send per interval instead of one per token keeps
                 # this thread (and Redis, daphne and the page) from interrupting llama.cpp's threads.
                 # The end of an answer cuts the pause short, so its last words are not held back.
                 self._hurry.wait(TOKEN_INTERVAL_SECONDS)
 
+    def _gather(self, batch: list[_Queued]) -> list[_Queued]:
+        """Everything queued now; while the newest event is held, what follows it within its hold too."""
+        while True:
+            self._wake.clear()
+            while not self._queue.empty():
+                batch.append(self._queue.get())
+            held_for = batch[-1].send_by - time.monotonic()
+            if held_for <= 0 or self._hurry.is_set():
+                return batch
+            self._wake.wait(held_for)
 
-def _merge_tokens(batch: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
-    merged: list[tuple[int, dict[str, Any]]] = []
-    for user_id, event in batch:
-        if merged and event["type"] == "chat.token":
-            last_user, last = merged[-1]
-            if last["type"] == "chat.token" and last["message"] == event["message"] and last_user == user_id:
-                merged[-1] = (user_id, {**last, "text": last["text"] + event["text"]})
+
+class _Queued(NamedTuple):
+    user_id: int
+    event: dict[str, Any]
+    send_by: float  # time.monotonic(): a held event goes out then, if nothing came after it
+
+
+def _by_member(batch: list[_Queued]) -> dict[int, list[dict[str, Any]]]:
+    events: dict[int, list[dict[str, Any]]] = {}
+    for item in batch:
+        events.setdefault(item.user_id, []).append(item.event)
+    return events
+
+
+def _merge_tokens(batch: list[_Queued]) -> list[_Queued]:
+    merged: list[_Queued] = []
+    for item in batch:
+        if merged and item.event["type"] == "chat.token":
+            last = merged[-1]
+            if (
+                last.event["type"] == "chat.token"
+                and last.event["message"] == item.event["message"]
+                and last.user_id == item.user_id
+            ):
+                merged[-1] = last._replace(event={**last.event, "text": last.event["text"] + item.event["text"]})
                 continue
-        merged.append((user_id, event))
+        merged.append(item)
     return merged
 
 

@@ -48,8 +48,8 @@ def job_payload(job: Job) -> JobPayload:
     }
 
 
-def _record_event(job_id: int, *, fence: Q, **changes: Any) -> Job | None:
-    """Apply changes to the job if the fence holds, number the event, and push it."""
+def _record_event(job_id: int, *, fence: Q, hold: float = 0.0, **changes: Any) -> Job | None:
+    """Apply changes to the job if the fence holds, number the event, and push it (`hold`: EventPump.publish)."""
     with transaction.atomic():
         updated = Job.objects.filter(Q(pk=job_id) & fence).update(event_seq=F("event_seq") + 1, **changes)
         if not updated:
@@ -59,7 +59,7 @@ def _record_event(job_id: int, *, fence: Q, **changes: Any) -> Job | None:
             job=job, seq=job.event_seq, status=job.status, progress=job.progress, message=job.message
         )
     try:
-        event_publish(user_id=job.owner_id, event={"type": "job", "job": job_payload(job)})
+        event_publish(user_id=job.owner_id, event={"type": "job", "job": job_payload(job)}, hold=hold)
     except Exception:  # a push that fails must never fail the work; the page re-reads the row
         log.warning("could not push job %s event", job_id, exc_info=True)
     return job
@@ -83,6 +83,11 @@ def job_dispatch(*, job_id: int) -> None:
     current_app.send_task(RUN_JOB_TASK, args=(job_id,), queue=kind_spec(job.kind).queue)
 
 
+# "Starting" may wait this long to go out with the job's next event (an answer's first words, say), so
+# relaying it does not take a core from the job's first seconds.
+CLAIM_HOLD_SECONDS = 0.25
+
+
 def job_claim(*, job_id: int, worker: str) -> tuple[Job, str] | None:
     """Take a queued job, or one whose worker went silent. None when there is nothing to do."""
     now = timezone.now()
@@ -94,6 +99,7 @@ def job_claim(*, job_id: int, worker: str) -> tuple[Job, str] | None:
     job = _record_event(
         job_id,
         fence=claimable,
+        hold=CLAIM_HOLD_SECONDS,
         status=JobStatus.RUNNING,
         claim_token=token,
         claimed_by=worker,

@@ -27,18 +27,18 @@ async def _events_of_an_answer(*, flushed: list[bool]) -> list[dict[str, Any]]:
     await layer.group_add(user_group(MEMBER), channel)
     try:
         event_pump.publish(user_id=MEMBER, event=_token("Once"))
-        received = [(await asyncio.wait_for(layer.receive(channel), 10))["event"]]  # the first goes at once
+        received = (await asyncio.wait_for(layer.receive(channel), 10))["events"]  # the first goes at once
         # The pump now pauses to gather the next tokens; the answer ends within that pause.
         for text in (" upon", " a time"):
             event_pump.publish(user_id=MEMBER, event=_token(text))
         event_pump.publish(user_id=MEMBER, event={"type": "chat.message", "message": {"id": 7}})
         flushed.append(await asyncio.to_thread(event_pump.flush, 10))
         while received[-1]["type"] == "chat.token":  # runs of tokens are merged: one send or a few
-            received.append((await asyncio.wait_for(layer.receive(channel), 10))["event"])
+            received += (await asyncio.wait_for(layer.receive(channel), 10))["events"]
         return received
     finally:
         await layer.group_discard(user_group(MEMBER), channel)
-        event_pump.hurry()  # out of the long pause the test set, before other tests publish
+        event_pump.flush()  # out of the long pause the test set, before other tests publish
 
 
 def test_the_end_of_an_answer_sends_its_last_tokens_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,3 +49,49 @@ def test_the_end_of_an_answer_sends_its_last_tokens_at_once(monkeypatch: pytest.
     assert flushed == [True]
     assert "".join(event["text"] for event in received[:-1]) == "Once upon a time"
     assert received[-1] == {"type": "chat.message", "message": {"id": 7}}
+
+
+async def _receive(layer: Any, channel: str, timeout: float = 10) -> list[dict[str, Any]]:
+    return list((await asyncio.wait_for(layer.receive(channel), timeout))["events"])
+
+
+async def _held_events(*, hold: float, then: dict[str, Any] | None, flush: bool) -> tuple[bool, list[dict[str, Any]]]:
+    """Publish an event with `hold`, then perhaps another, perhaps flush. (Whether the held event came
+    before anything followed it, what arrived.)"""
+    layer = get_channel_layer()
+    assert layer is not None
+    channel = await layer.new_channel()
+    await layer.group_add(user_group(MEMBER), channel)
+    try:
+        writing = {"type": "chat.message", "message": {"id": 7, "state": "streaming"}}
+        event_pump.publish(user_id=MEMBER, event=writing, hold=hold)
+        try:
+            early = await _receive(layer, channel, timeout=0.5)
+        except TimeoutError:
+            early = []
+        if then is not None:
+            event_pump.publish(user_id=MEMBER, event=then)
+        if flush:
+            await asyncio.to_thread(event_pump.flush, 10)
+        return bool(early), early or await _receive(layer, channel)
+    finally:
+        await layer.group_discard(user_group(MEMBER), channel)
+        await asyncio.to_thread(event_pump.flush, 10)
+
+
+def test_a_held_event_goes_out_with_the_next_one() -> None:
+    """An answer's "writing" waits for its first words, and the page gets both, in order, in one message."""
+    early, received = async_to_sync(_held_events)(hold=120.0, then=_token("Once"), flush=False)
+    assert not early
+    assert [event["type"] for event in received] == ["chat.message", "chat.token"]
+
+
+def test_a_held_event_goes_out_alone_when_nothing_follows() -> None:
+    """A long prompt: "writing" reaches the page after its hold, before any word."""
+    _, received = async_to_sync(_held_events)(hold=0.6, then=None, flush=False)
+    assert [event["type"] for event in received] == ["chat.message"]
+
+
+def test_a_flush_sends_a_held_event_at_once() -> None:
+    _, received = async_to_sync(_held_events)(hold=120.0, then=None, flush=True)
+    assert [event["type"] for event in received] == ["chat.message"]
