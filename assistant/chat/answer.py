@@ -106,6 +106,7 @@ class _AnswerWriter:
         self.answer.refresh_from_db()
         message_publish(self.answer)
         event_pump.flush()
+        Conversation.objects.filter(pk=self.answer.conversation_id).update(updated_at=timezone.now())
 
 
 def _context_filled(stats: StreamStats, max_tokens: int) -> str:
@@ -263,7 +264,7 @@ def _write_answer(context: JobContext, answer: Message) -> str:
     stopped = stats.finish_reason == "stopped"
     notice = " ".join(part for part in (unused, plan.notice, _context_filled(stats, plan.max_tokens)) if part)[:300]
     writer.finish(state=Message.State.INCOMPLETE if stopped else Message.State.COMPLETE, stats=stats, notice=notice)
-    Conversation.objects.filter(pk=answer.conversation_id).update(updated_at=timezone.now())
+    engine.state_keep()  # now, while the answer is read, rather than before another conversation's first token
     if stopped:
         raise JobCancelled
     return f"{stats.completion_tokens} tokens at {stats.tokens_per_second:.1f}/s"

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from assistant.accounts.sessions import CLOSE_SIGNED_OUT
 from assistant.chat.services import (
     ChatError,
@@ -27,7 +25,7 @@ from assistant.models import Job
 
 
 class EventsConsumer(MemberSocket):
-    """Frames are checked, and the sign-in re-checked, by MemberSocket before receive_json runs."""
+    """Frames are checked by MemberSocket before receive_json runs; each action re-checks the sign-in."""
 
     group: str = ""
 
@@ -53,7 +51,7 @@ class EventsConsumer(MemberSocket):
             await self.send_json({"type": "error", "error": "Unknown request."})
             return
         try:
-            reply = await database_sync_to_async(handler)(self.scope["user"], content)
+            reply = await self.member_call(handler, content)
         except ChatError as exc:
             reply = {"type": "error", "error": str(exc), "action": action}
         if reply:

@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 
 from assistant.llm.llama_adapter import (
+    cache_forget_prefixes,
     evaluated_tokens,
     is_end_of_generation,
     state_load_without_logits,
@@ -60,6 +61,7 @@ class _Loaded:
     # The model's own chat template from its GGUF; None for vision handlers and template-less files.
     formatter: Any = None
     last_used: float = field(default_factory=time.monotonic)
+    kept: tuple[int, ...] = ()  # the evaluated tokens whose state the cache holds now (ChatEngine.state_keep)
 
 
 class ContextTooSmall(ValueError):
@@ -195,6 +197,17 @@ class ChatEngine:
                 stats.seconds = time.monotonic() - started
                 loaded.last_used = time.monotonic()
 
+    def state_keep(self) -> None:
+        """Save the conversation just answered now, while the member reads the answer: a question in another
+        conversation then starts without this copy before its first token. (Repeated: no copy.)"""
+        with self._lock:
+            loaded = self._loaded
+            if loaded is None or loaded.llama.cache is None:
+                return
+            current = tuple(evaluated_tokens(loaded.llama))
+            if len(current) >= WORTH_KEEPING_TOKENS:
+                _keep(loaded, current)
+
 
 # Evaluated tokens a saved state must spare before saving or restoring it is worth its copy.
 WORTH_KEEPING_TOKENS = 64
@@ -250,7 +263,7 @@ def _generate_from_template(
     stats.prompt_tokens = len(prompt)
     budget = min(generation.max_tokens, loaded.context_size - len(prompt))
     stops = [stop for stop in ([rendered.stop] if isinstance(rendered.stop, str) else rendered.stop or []) if stop]
-    _switch_conversation(llama, prompt)
+    _switch_conversation(loaded, prompt)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     completion: list[int] = []
     pending = ""
@@ -278,12 +291,14 @@ def _generate_from_template(
         yield pending
 
 
-def _switch_conversation(llama: Any, prompt: list[int]) -> None:
-    """Keep the state of the conversation being left, and resume the best saved one for this prompt.
+def _switch_conversation(loaded: _Loaded, prompt: list[int]) -> None:
+    """Keep the state of the conversation being left (unless state_keep already did), and resume the best
+    saved one for this prompt.
 
     The next turn of the same conversation extends what is already evaluated, so nothing is saved
     or restored then: either costs a copy of the evaluated context.
     """
+    llama = loaded.llama
     if llama.cache is None:
         return
     from llama_cpp import Llama
@@ -291,7 +306,7 @@ def _switch_conversation(llama: Any, prompt: list[int]) -> None:
     current = evaluated_tokens(llama)
     shared = Llama.longest_token_prefix(current, prompt)
     if len(current) - shared >= WORTH_KEEPING_TOKENS:
-        llama.cache[current] = state_save_without_logits(llama)
+        _keep(loaded, tuple(current))
     try:
         saved = llama.cache[prompt]
     except KeyError:
@@ -299,6 +314,17 @@ def _switch_conversation(llama: Any, prompt: list[int]) -> None:
     resumable = Llama.longest_token_prefix(saved.input_ids[: saved.n_tokens].tolist(), prompt)
     if resumable - shared >= WORTH_KEEPING_TOKENS:
         state_load_without_logits(llama, saved)
+
+
+def _keep(loaded: _Loaded, current: tuple[int, ...]) -> None:
+    """Save the state of the evaluated tokens `current`, once; a saved state they extend (an earlier turn of
+    the same conversation) goes, since this one resumes everything it would."""
+    if current == loaded.kept:
+        return
+    cache = loaded.llama.cache
+    cache[current] = state_save_without_logits(loaded.llama)
+    cache_forget_prefixes(cache, current)
+    loaded.kept = current
 
 
 # A chat handler cannot start the assistant's turn with text of its own: a continued answer is asked for.

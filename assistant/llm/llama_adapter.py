@@ -52,6 +52,12 @@ def state_save_without_logits(llama: Any) -> Any:
     )
 
 
+def cache_forget_prefixes(cache: Any, tokens: tuple[int, ...]) -> None:
+    """Drop from a LlamaRAMCache the states of strict prefixes of `tokens`: a state of `tokens` covers them."""
+    for key in [key for key in cache.cache_state if len(key) < len(tokens) and tokens[: len(key)] == key]:
+        del cache.cache_state[key]
+
+
 def state_load_without_logits(llama: Any, state: Any) -> None:
     """Llama.load_state without writing the logits rows: load_state fills up to n_batch x n_vocab floats
     (~100 MB for a 49k vocabulary) that sampling never reads before the next evaluation refreshes them;

@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from assistant.llm.engine import ChatEngine, ModelSpec, StreamStats
+from assistant.llm.llama_adapter import cache_forget_prefixes, evaluated_tokens
 from assistant.llm.sampling import Sampling
 
 
@@ -84,6 +86,47 @@ def test_a_later_turn_reuses_the_earlier_turns_evaluated_prompt(tiny_models: dic
     )
     fresh.unload()
     assert resumed == afresh
+
+
+def test_a_kept_conversation_is_not_copied_again_when_another_one_starts(
+    tiny_models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """state_keep saves an answered conversation while its answer is read; the next question, in another
+    conversation, starts without that copy, and a later turn's state replaces its earlier turn's."""
+    from assistant.llm import engine as engine_module
+
+    engine = ChatEngine()
+    spec = ModelSpec(path=str(tiny_models["chatml"]))
+    history = [{"role": "user", "content": "Tell me about the sea. " * 20}]
+    reply = "".join(
+        engine.stream(spec=spec, messages=history, max_tokens=4, should_stop=lambda: False, stats=StreamStats())
+    )
+    engine.state_keep()
+    cache = engine._loaded.llama.cache  # type: ignore[union-attr]
+    assert len(cache.cache_state) == 1
+    saves: list[int] = []
+    real_save = engine_module.state_save_without_logits
+    monkeypatch.setattr(engine_module, "state_save_without_logits", lambda llama: saves.append(1) or real_save(llama))
+    _ask(engine, spec, "Something unrelated entirely")
+    assert saves == []  # the sea conversation was kept already: no copy before this answer
+    follow_up = [*history, {"role": "assistant", "content": reply}, {"role": "user", "content": "And the sky? " * 10}]
+    list(engine.stream(spec=spec, messages=follow_up, max_tokens=4, should_stop=lambda: False, stats=StreamStats()))
+    engine.state_keep()
+    keys = list(cache.cache_state)
+    assert keys[-1] == tuple(evaluated_tokens(engine._loaded.llama))  # type: ignore[union-attr]
+    # Nothing the second turn's state covers stays (the first turn's, when the template re-reads it alike).
+    assert not [key for key in keys[:-1] if keys[-1][: len(key)] == key]
+    engine.unload()
+
+
+def test_a_state_forgets_the_states_it_covers() -> None:
+    from llama_cpp import LlamaRAMCache
+
+    cache = LlamaRAMCache(capacity_bytes=1000)
+    for key in [(1, 2), (1, 2, 3), (1, 5), (1, 2, 3, 4)]:
+        cache[key] = SimpleNamespace(llama_state_size=1)
+    cache_forget_prefixes(cache, (1, 2, 3, 4))
+    assert list(cache.cache_state) == [(1, 5), (1, 2, 3, 4)]
 
 
 def _stop_at_check(n: int) -> Callable[[], bool]:
