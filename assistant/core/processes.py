@@ -79,10 +79,14 @@ def chroma_command(*, path: Path, port: int) -> list[str]:
 def worker_command(*, queues: Sequence[str] | str, concurrency: int, name: str) -> list[str]:
     """A Celery worker consuming `queues`, named `name@<host>`."""
     queue_list = queues if isinstance(queues, str) else ",".join(queues)
+    # One task at a time: it runs in the worker process itself, without the hand-over to a pool child
+    # (and that second process on the cores while a chat answer starts). The supervisor, or docker's
+    # restart policy, brings back a worker that dies, as the pool would bring back its child.
+    pool = ["-P", "solo"] if concurrency == 1 else ["-c", str(concurrency)]
     return [
         bin_path("celery"), "-A", "config", "worker",
         "-Q", queue_list,
-        "-c", str(concurrency),
+        *pool,
         "-n", f"{name}@%h",
         "--without-gossip", "--without-mingle",
         "--loglevel", "INFO",
