@@ -41,9 +41,6 @@ log = logging.getLogger(__name__)
 
 # How often the growing answer is written to the database, so a crash loses at most this much.
 SAVE_EVERY_SECONDS = 0.5
-# How long "writing" may wait to go out with the first words (EventPump.publish's hold): relaying it
-# alone would wake three processes while the prompt is read, which slows that reading on a small box.
-WRITING_HOLD_SECONDS = 0.25
 # The longest the model waits for its first words to be handed to the channel layer.
 FIRST_WORDS_FLUSH_SECONDS = 0.05
 
@@ -120,7 +117,7 @@ def _context_filled(stats: StreamStats, max_tokens: int) -> str:
     return f"The conversation now fills the model's {stats.context_size:,}-token context: start a new chat to go on."
 
 
-def _set_state(answer: Message, state: str, *, hold: float = 0.0, **fields: Any) -> None:
+def _set_state(answer: Message, state: str, *, hold: bool = False, **fields: Any) -> None:
     Message.objects.filter(pk=answer.pk).update(state=state, **fields)
     answer.refresh_from_db()
     message_publish(answer, hold=hold)
@@ -246,7 +243,7 @@ def _write_answer(context: JobContext, answer: Message) -> str:
     if partial:
         plan.messages.pop()  # the answer so far goes to the engine as the start of the model's turn
     sources = sources_payload(plan.passages) + (photos.sources if photos else [])
-    _set_state(answer, Message.State.STREAMING, hold=WRITING_HOLD_SECONDS, model_name=model.name, sources=sources)
+    _set_state(answer, Message.State.STREAMING, hold=True, model_name=model.name, sources=sources)
     writer, stats = _AnswerWriter(answer, start=partial), StreamStats()
 
     def should_stop() -> bool:

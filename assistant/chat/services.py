@@ -62,7 +62,7 @@ def message_payload(message: Message, *, version_ids: list[int] | None = None) -
     }
 
 
-def message_publish(message: Message, *, hold: float = 0.0) -> None:
+def message_publish(message: Message, *, hold: bool = False) -> None:
     """Tell the owner's pages; `hold` as EventPump.publish."""
     owner_id = message.conversation.owner_id
     event = {"type": "chat.message", "message": message_payload(message)}

@@ -37,7 +37,7 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def event_publish(*, user_id: int, event: dict[str, Any], hold: float = 0.0) -> None:
+def event_publish(*, user_id: int, event: dict[str, Any], hold: bool = False) -> None:
     """Send one event to every open page of one member. Best effort: the row is the truth.
 
     It goes out from the pump's thread, in order with every other event of this process, so the
@@ -49,6 +49,8 @@ def event_publish(*, user_id: int, event: dict[str, Any], hold: float = 0.0) -> 
 
 # How often a streaming answer's tokens are sent on, merged; the first token goes out at once.
 TOKEN_INTERVAL_SECONDS = 0.1
+# The longest a held event (EventPump.publish) waits to go out with the next one.
+HOLD_SECONDS = 0.25
 
 
 class EventPump:
@@ -74,16 +76,16 @@ class EventPump:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def publish(self, *, user_id: int, event: dict[str, Any], hold: float = 0.0) -> None:
-        """Queue one event. With `hold` (seconds), it waits that long at most for the next event and goes
-        out with it: an answer's "writing" waits for its first words, so that daphne, Redis and the page
-        do not wake to relay it while llama.cpp is reading the prompt on every core."""
+    def publish(self, *, user_id: int, event: dict[str, Any], hold: bool = False) -> None:
+        """Queue one event. A held one (work that has just started: a job's "Starting", an answer's
+        "writing") waits up to HOLD_SECONDS for the next event and goes out with it, so that daphne, Redis
+        and the page do not wake to relay it while the work takes the cores (llama.cpp reading a prompt)."""
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="event-pump", daemon=True)
                 self._thread.start()
             self._idle.clear()
-            self._queue.put(_Queued(user_id, event, time.monotonic() + hold))
+            self._queue.put(_Queued(user_id, event, time.monotonic() + (HOLD_SECONDS if hold else 0.0)))
             self._wake.set()
 
     def hurry(self) -> None:

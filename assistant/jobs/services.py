@@ -48,7 +48,7 @@ def job_payload(job: Job) -> JobPayload:
     }
 
 
-def _record_event(job_id: int, *, fence: Q, hold: float = 0.0, **changes: Any) -> Job | None:
+def _record_event(job_id: int, *, fence: Q, hold: bool = False, **changes: Any) -> Job | None:
     """Apply changes to the job if the fence holds, number the event, and push it (`hold`: EventPump.publish)."""
     with transaction.atomic():
         updated = Job.objects.filter(Q(pk=job_id) & fence).update(event_seq=F("event_seq") + 1, **changes)
@@ -83,11 +83,6 @@ def job_dispatch(*, job_id: int) -> None:
     current_app.send_task(RUN_JOB_TASK, args=(job_id,), queue=kind_spec(job.kind).queue)
 
 
-# "Starting" may wait this long to go out with the job's next event (an answer's first words, say), so
-# relaying it does not take a core from the job's first seconds.
-CLAIM_HOLD_SECONDS = 0.25
-
-
 def job_claim(*, job_id: int, worker: str) -> tuple[Job, str] | None:
     """Take a queued job, or one whose worker went silent. None when there is nothing to do."""
     now = timezone.now()
@@ -99,7 +94,7 @@ def job_claim(*, job_id: int, worker: str) -> tuple[Job, str] | None:
     job = _record_event(
         job_id,
         fence=claimable,
-        hold=CLAIM_HOLD_SECONDS,
+        hold=True,  # "Starting" goes out with the job's next event (an answer's first words, say)
         status=JobStatus.RUNNING,
         claim_token=token,
         claimed_by=worker,

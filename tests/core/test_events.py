@@ -55,16 +55,16 @@ async def _receive(layer: Any, channel: str, timeout: float = 10) -> list[dict[s
     return list((await asyncio.wait_for(layer.receive(channel), timeout))["events"])
 
 
-async def _held_events(*, hold: float, then: dict[str, Any] | None, flush: bool) -> tuple[bool, list[dict[str, Any]]]:
-    """Publish an event with `hold`, then perhaps another, perhaps flush. (Whether the held event came
-    before anything followed it, what arrived.)"""
+async def _held_events(*, then: dict[str, Any] | None, flush: bool) -> tuple[bool, list[dict[str, Any]]]:
+    """Publish a held event, then perhaps another, perhaps flush. (Whether the held event came before
+    anything followed it, what arrived.)"""
     layer = get_channel_layer()
     assert layer is not None
     channel = await layer.new_channel()
     await layer.group_add(user_group(MEMBER), channel)
     try:
         writing = {"type": "chat.message", "message": {"id": 7, "state": "streaming"}}
-        event_pump.publish(user_id=MEMBER, event=writing, hold=hold)
+        event_pump.publish(user_id=MEMBER, event=writing, hold=True)
         try:
             early = await _receive(layer, channel, timeout=0.5)
         except TimeoutError:
@@ -79,19 +79,22 @@ async def _held_events(*, hold: float, then: dict[str, Any] | None, flush: bool)
         await asyncio.to_thread(event_pump.flush, 10)
 
 
-def test_a_held_event_goes_out_with_the_next_one() -> None:
+def test_a_held_event_goes_out_with_the_next_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """An answer's "writing" waits for its first words, and the page gets both, in order, in one message."""
-    early, received = async_to_sync(_held_events)(hold=120.0, then=_token("Once"), flush=False)
+    monkeypatch.setattr(events, "HOLD_SECONDS", 120.0)
+    early, received = async_to_sync(_held_events)(then=_token("Once"), flush=False)
     assert not early
     assert [event["type"] for event in received] == ["chat.message", "chat.token"]
 
 
-def test_a_held_event_goes_out_alone_when_nothing_follows() -> None:
+def test_a_held_event_goes_out_alone_when_nothing_follows(monkeypatch: pytest.MonkeyPatch) -> None:
     """A long prompt: "writing" reaches the page after its hold, before any word."""
-    _, received = async_to_sync(_held_events)(hold=0.6, then=None, flush=False)
+    monkeypatch.setattr(events, "HOLD_SECONDS", 0.6)
+    _, received = async_to_sync(_held_events)(then=None, flush=False)
     assert [event["type"] for event in received] == ["chat.message"]
 
 
-def test_a_flush_sends_a_held_event_at_once() -> None:
-    _, received = async_to_sync(_held_events)(hold=120.0, then=None, flush=True)
+def test_a_flush_sends_a_held_event_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events, "HOLD_SECONDS", 120.0)
+    _, received = async_to_sync(_held_events)(then=None, flush=True)
     assert [event["type"] for event in received] == ["chat.message"]
