@@ -18,6 +18,7 @@ from django.conf import settings
 
 from assistant.llm.llama_adapter import (
     cache_forget_prefixes,
+    cache_holds,
     evaluated_tokens,
     is_end_of_generation,
     state_load_without_logits,
@@ -61,7 +62,6 @@ class _Loaded:
     # The model's own chat template from its GGUF; None for vision handlers and template-less files.
     formatter: Any = None
     last_used: float = field(default_factory=time.monotonic)
-    kept: tuple[int, ...] = ()  # the evaluated tokens whose state the cache holds now (ChatEngine.state_keep)
 
 
 class ContextTooSmall(ValueError):
@@ -206,7 +206,7 @@ class ChatEngine:
                 return
             current = tuple(evaluated_tokens(loaded.llama))
             if len(current) >= WORTH_KEEPING_TOKENS:
-                _keep(loaded, current)
+                _keep(loaded.llama, current)
 
 
 # Evaluated tokens a saved state must spare before saving or restoring it is worth its copy.
@@ -263,7 +263,7 @@ def _generate_from_template(
     stats.prompt_tokens = len(prompt)
     budget = min(generation.max_tokens, loaded.context_size - len(prompt))
     stops = [stop for stop in ([rendered.stop] if isinstance(rendered.stop, str) else rendered.stop or []) if stop]
-    _switch_conversation(loaded, prompt)
+    _switch_conversation(llama, prompt)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     completion: list[int] = []
     pending = ""
@@ -291,14 +291,13 @@ def _generate_from_template(
         yield pending
 
 
-def _switch_conversation(loaded: _Loaded, prompt: list[int]) -> None:
+def _switch_conversation(llama: Any, prompt: list[int]) -> None:
     """Keep the state of the conversation being left (unless state_keep already did), and resume the best
     saved one for this prompt.
 
     The next turn of the same conversation extends what is already evaluated, so nothing is saved
     or restored then: either costs a copy of the evaluated context.
     """
-    llama = loaded.llama
     if llama.cache is None:
         return
     from llama_cpp import Llama
@@ -306,7 +305,7 @@ def _switch_conversation(loaded: _Loaded, prompt: list[int]) -> None:
     current = evaluated_tokens(llama)
     shared = Llama.longest_token_prefix(current, prompt)
     if len(current) - shared >= WORTH_KEEPING_TOKENS:
-        _keep(loaded, tuple(current))
+        _keep(llama, tuple(current))
     try:
         saved = llama.cache[prompt]
     except KeyError:
@@ -316,15 +315,13 @@ def _switch_conversation(loaded: _Loaded, prompt: list[int]) -> None:
         state_load_without_logits(llama, saved)
 
 
-def _keep(loaded: _Loaded, current: tuple[int, ...]) -> None:
-    """Save the state of the evaluated tokens `current`, once; a saved state they extend (an earlier turn of
-    the same conversation) goes, since this one resumes everything it would."""
-    if current == loaded.kept:
+def _keep(llama: Any, current: tuple[int, ...]) -> None:
+    """Save the state of the evaluated tokens `current`, unless the cache holds it already; a saved state they
+    extend (an earlier turn of the same conversation) goes, since this one resumes everything it would."""
+    if cache_holds(llama.cache, current):
         return
-    cache = loaded.llama.cache
-    cache[current] = state_save_without_logits(loaded.llama)
-    cache_forget_prefixes(cache, current)
-    loaded.kept = current
+    llama.cache[current] = state_save_without_logits(llama)
+    cache_forget_prefixes(llama.cache, current)
 
 
 # A chat handler cannot start the assistant's turn with text of its own: a continued answer is asked for.

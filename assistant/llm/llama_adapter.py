@@ -52,6 +52,11 @@ def state_save_without_logits(llama: Any) -> Any:
     )
 
 
+def cache_holds(cache: Any, tokens: tuple[int, ...]) -> bool:
+    """Whether a LlamaRAMCache holds the state of exactly `tokens` (its `in` finds any shared prefix)."""
+    return tokens in cache.cache_state
+
+
 def cache_forget_prefixes(cache: Any, tokens: tuple[int, ...]) -> None:
     """Drop from a LlamaRAMCache the states of strict prefixes of `tokens`: a state of `tokens` covers them."""
     for key in [key for key in cache.cache_state if len(key) < len(tokens) and tokens[: len(key)] == key]:
