@@ -1,10 +1,11 @@
 """bench.chat_stream --runs N: the whole comparison N times, each in fresh processes, and the medians.
 
-Why: on this kind of machine llama.cpp's speed drifts by tens of percent with nothing else running (the
-same plain script in back-to-back fresh processes gave 115 or 140 tok/s in one series and 103-105 half
-an hour later; one run's plain side ran at 60 tok/s while Hearth ran at 119), so one run can flatter
-either side. Each run here starts a new benchmark process (plain side) and a new Hearth (worker side);
-the report gives each run's figures, their median and their range, and judges the goals on the medians.
+Why: on this kind of machine llama.cpp's speed differs by tens of percent with nothing else running,
+from one process to the next and over time (the same plain script in 5 fresh processes gave 88 to 106
+tok/s, each steady within itself; another series gave 115 or 140, and 103-105 half an hour later; one
+run's plain side ran at 60 tok/s while Hearth ran at 119), so one run can flatter either side. Each run
+here starts a new benchmark process (plain side) and a new Hearth (worker side); the report gives each
+run's figures, their median and their range, and judges the goals on the medians.
 """
 
 from __future__ import annotations

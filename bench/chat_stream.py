@@ -30,7 +30,7 @@ from bench.chat_turn import Turn
 from bench.common import bench_main, say
 
 SETTLE_SECONDS = 0.3  # pause before each measured request, so the previous one has fully finished
-CHILD_LABELS = (("redis-server", "redis"), ("daphne", "web"), ("assistant.core.web", "web"), ("celery", "worker"))
+CHILD_LABELS = (("redis-server", "redis"), ("assistant.core.web", "web"), ("celery", "worker"))
 
 # One per repeat (cycled): prompts that make a small model write until max_tokens.
 # A conversation: its opening question (one per repeat, cycled) then these follow-ups. Each repeat
