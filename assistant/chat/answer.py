@@ -117,9 +117,12 @@ def _context_filled(stats: StreamStats, max_tokens: int) -> str:
     return f"The conversation now fills the model's {stats.context_size:,}-token context: start a new chat to go on."
 
 
-def _set_state(answer: Message, state: str, *, hold: bool = False, **fields: Any) -> None:
+def _set_state(answer: Message, state: str, *, hold: bool = False, **fields: str | list[Any]) -> None:
+    """Write the answer's state (and plain `fields`) and tell the pages. The instance takes the same values
+    instead of being read back: a reload would also drop its conversation and model, read again later."""
     Message.objects.filter(pk=answer.pk).update(state=state, **fields)
-    answer.refresh_from_db()
+    for name, value in {"state": state, **fields}.items():
+        setattr(answer, name, value)
     message_publish(answer, hold=hold)
 
 
@@ -261,7 +264,7 @@ def _write_answer(context: JobContext, answer: Message) -> str:
     stopped = stats.finish_reason == "stopped"
     notice = " ".join(part for part in (unused, plan.notice, _context_filled(stats, plan.max_tokens)) if part)[:300]
     writer.finish(state=Message.State.INCOMPLETE if stopped else Message.State.COMPLETE, stats=stats, notice=notice)
-    engine.state_keep()  # now, while the answer is read, rather than before another conversation's first token
+    engine.state_keep(answered=None if stopped else [*plan.messages, {"role": "assistant", "content": writer.text}])
     if stopped:
         raise JobCancelled
     return f"{stats.completion_tokens} tokens at {stats.tokens_per_second:.1f}/s"

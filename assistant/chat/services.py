@@ -50,7 +50,10 @@ def message_payload(message: Message, *, version_ids: list[int] | None = None) -
         "state_label": message.get_state_display(),
         "error": message.error,
         "notice": message.notice,
-        "images": [reverse("image_view", args=[image.pk]) for image in message.images.all()],
+        # Only a member's message carries photos; an answer's are among its sources.
+        "images": [reverse("image_view", args=[image.pk]) for image in message.images.all()]
+        if message.role == Message.Role.USER
+        else [],
         "model": message.model_name,
         "prompt_tokens": message.prompt_tokens,
         "completion_tokens": message.completion_tokens,
@@ -115,7 +118,8 @@ def conversations_for(*, owner: Any) -> QuerySet[Conversation]:
 
 
 def conversation_get(*, owner: Any, conversation_id: int) -> Conversation:
-    conversation = conversations_for(owner=owner).filter(pk=conversation_id).first()
+    # With its model: sending a message reads it (chat_model_for), and a join costs less than a second query.
+    conversation = conversations_for(owner=owner).select_related("model").filter(pk=conversation_id).first()
     if conversation is None:
         raise ChatError("That conversation does not exist, or is not yours.")
     return conversation

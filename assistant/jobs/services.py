@@ -67,20 +67,25 @@ def _record_event(job_id: int, *, fence: Q, hold: bool = False, **changes: Any) 
 
 def job_create(*, owner: Any, kind: str, title: str, payload: dict[str, Any] | None = None) -> Job:
     kind_spec(kind)  # an unknown kind fails here, in the caller, not later in a worker
-    job = Job.objects.create(owner=owner, kind=kind, title=title, payload=payload or {})
+    job = Job.objects.create(owner=owner, kind=kind, title=title, payload=payload or {}, dispatched_at=timezone.now())
     JobEvent.objects.create(job=job, seq=0, status=job.status, progress=0.0, message="")
-    transaction.on_commit(lambda: job_dispatch(job_id=job.pk))
+    # Sent as soon as the row is committed, without reading it back: a chat answer's worker starts sooner.
+    transaction.on_commit(lambda: _job_send(job))
     return job
 
 
 def job_dispatch(*, job_id: int) -> None:
-    """Hand a queued job to the broker. Safe to repeat: a duplicate message finds it claimed."""
+    """Hand a queued job to the broker again. Safe to repeat: a duplicate message finds it claimed."""
     job = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).first()
     if job is None:
         return
     Job.objects.filter(pk=job_id).update(dispatched_at=timezone.now())
+    _job_send(job)
+
+
+def _job_send(job: Job) -> None:
     # By name: the service does not import the task module (which imports the runner, which imports us).
-    current_app.send_task(RUN_JOB_TASK, args=(job_id,), queue=kind_spec(job.kind).queue)
+    current_app.send_task(RUN_JOB_TASK, args=(job.pk,), queue=kind_spec(job.kind).queue)
 
 
 def job_claim(*, job_id: int, worker: str) -> tuple[Job, str] | None:

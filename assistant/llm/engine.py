@@ -16,15 +16,8 @@ from typing import Any
 
 from django.conf import settings
 
-from assistant.llm.llama_adapter import (
-    cache_forget_prefixes,
-    cache_holds,
-    evaluated_tokens,
-    is_end_of_generation,
-    state_load_without_logits,
-    state_save_without_logits,
-    token_text,
-)
+from assistant.llm.llama_adapter import evaluated_tokens, is_end_of_generation, token_text
+from assistant.llm.prompt_reuse import WORTH_KEEPING_TOKENS, conversation_keep, conversation_switch, next_turn_read
 from assistant.llm.sampling import Sampling
 
 log = logging.getLogger(__name__)
@@ -197,20 +190,21 @@ class ChatEngine:
                 stats.seconds = time.monotonic() - started
                 loaded.last_used = time.monotonic()
 
-    def state_keep(self) -> None:
+    def state_keep(self, *, answered: list[dict[str, Any]] | None = None) -> None:
         """Save the conversation just answered now, while the member reads the answer: a question in another
-        conversation then starts without this copy before its first token. (Repeated: no copy.)"""
+        conversation then starts without this copy before its first token. (Repeated: no copy.)
+
+        `answered`: the messages the answer was written from, and the answer itself last. The template's
+        start of the member's next turn is read first, so a follow-up question reads only its own words."""
         with self._lock:
             loaded = self._loaded
             if loaded is None or loaded.llama.cache is None:
                 return
+            if answered and loaded.formatter is not None:
+                next_turn_read(loaded.llama, loaded.formatter, loaded.context_size, answered)
             current = tuple(evaluated_tokens(loaded.llama))
             if len(current) >= WORTH_KEEPING_TOKENS:
-                _keep(loaded.llama, current)
-
-
-# Evaluated tokens a saved state must spare before saving or restoring it is worth its copy.
-WORTH_KEEPING_TOKENS = 64
+                conversation_keep(loaded.llama, current)
 
 
 def _template_formatter(llama: Any) -> Any:
@@ -263,7 +257,7 @@ def _generate_from_template(
     stats.prompt_tokens = len(prompt)
     budget = min(generation.max_tokens, loaded.context_size - len(prompt))
     stops = [stop for stop in ([rendered.stop] if isinstance(rendered.stop, str) else rendered.stop or []) if stop]
-    _switch_conversation(llama, prompt)
+    conversation_switch(llama, prompt)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     completion: list[int] = []
     pending = ""
@@ -289,39 +283,6 @@ def _generate_from_template(
     pending += decoder.decode(b"", final=True)
     if pending:
         yield pending
-
-
-def _switch_conversation(llama: Any, prompt: list[int]) -> None:
-    """Keep the state of the conversation being left (unless state_keep already did), and resume the best
-    saved one for this prompt.
-
-    The next turn of the same conversation extends what is already evaluated, so nothing is saved
-    or restored then: either costs a copy of the evaluated context.
-    """
-    if llama.cache is None:
-        return
-    from llama_cpp import Llama
-
-    current = evaluated_tokens(llama)
-    shared = Llama.longest_token_prefix(current, prompt)
-    if len(current) - shared >= WORTH_KEEPING_TOKENS:
-        _keep(llama, tuple(current))
-    try:
-        saved = llama.cache[prompt]
-    except KeyError:
-        return
-    resumable = Llama.longest_token_prefix(saved.input_ids[: saved.n_tokens].tolist(), prompt)
-    if resumable - shared >= WORTH_KEEPING_TOKENS:
-        state_load_without_logits(llama, saved)
-
-
-def _keep(llama: Any, current: tuple[int, ...]) -> None:
-    """Save the state of the evaluated tokens `current`, unless the cache holds it already; a saved state they
-    extend (an earlier turn of the same conversation) goes, since this one resumes everything it would."""
-    if cache_holds(llama.cache, current):
-        return
-    llama.cache[current] = state_save_without_logits(llama)
-    cache_forget_prefixes(llama.cache, current)
 
 
 # A chat handler cannot start the assistant's turn with text of its own: a continued answer is asked for.

@@ -78,3 +78,9 @@ def state_load_without_logits(llama: Any, state: Any) -> None:
     data = (ctypes.c_uint8 * state.llama_state_size).from_buffer_copy(state.llama_state)
     if llama_cpp.llama_state_set_data(llama._ctx.ctx, data, state.llama_state_size) != state.llama_state_size:
         raise RuntimeError("llama.cpp did not take the saved state")
+
+
+def tokens_read_on(llama: Any, tokens: list[int], *, after: int) -> None:
+    """Evaluate `tokens` after the first `after` evaluated ones (the context's later ones are dropped)."""
+    llama.n_tokens = after
+    llama.eval(tokens)

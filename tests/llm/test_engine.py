@@ -93,7 +93,7 @@ def test_a_kept_conversation_is_not_copied_again_when_another_one_starts(
 ) -> None:
     """state_keep saves an answered conversation while its answer is read; the next question, in another
     conversation, starts without that copy, and a later turn's state replaces its earlier turn's."""
-    from assistant.llm import engine as engine_module
+    from assistant.llm import prompt_reuse
 
     engine = ChatEngine()
     spec = ModelSpec(path=str(tiny_models["chatml"]))
@@ -105,8 +105,8 @@ def test_a_kept_conversation_is_not_copied_again_when_another_one_starts(
     cache = engine._loaded.llama.cache  # type: ignore[union-attr]
     assert len(cache.cache_state) == 1
     saves: list[int] = []
-    real_save = engine_module.state_save_without_logits
-    monkeypatch.setattr(engine_module, "state_save_without_logits", lambda llama: saves.append(1) or real_save(llama))
+    real_save = prompt_reuse.state_save_without_logits
+    monkeypatch.setattr(prompt_reuse, "state_save_without_logits", lambda llama: saves.append(1) or real_save(llama))
     _ask(engine, spec, "Something unrelated entirely")
     assert saves == []  # the sea conversation was kept already: no copy before this answer
     follow_up = [*history, {"role": "assistant", "content": reply}, {"role": "user", "content": "And the sky? " * 10}]
@@ -117,6 +117,44 @@ def test_a_kept_conversation_is_not_copied_again_when_another_one_starts(
     # Nothing the second turn's state covers stays (the first turn's, when the template re-reads it alike).
     assert not [key for key in keys[:-1] if keys[-1][: len(key)] == key]
     engine.unload()
+
+
+def _prompt_tokens_read(engine: ChatEngine, spec: ModelSpec, messages: list[dict[str, Any]]) -> int:
+    """How many of the prompt's tokens an answer to `messages` had to read: those past what the context held."""
+    from llama_cpp import Llama
+
+    llama = engine._loaded.llama  # type: ignore[union-attr]
+    held = evaluated_tokens(llama)
+    list(engine.stream(spec=spec, messages=messages, max_tokens=1, should_stop=lambda: False, stats=StreamStats()))
+    prompt = evaluated_tokens(llama)  # the one token sampled is never read
+    return len(prompt) - int(Llama.longest_token_prefix(held, prompt))
+
+
+@pytest.mark.parametrize("family", ["chatml", "llama3"])
+def test_a_follow_up_question_reads_only_its_own_turn(tiny_models: dict[str, Path], family: str) -> None:
+    """state_keep(answered=...) reads the template's end of the answer and start of the member's next turn
+    while the answer is read; the follow-up then reads only its own words and the answer's header."""
+    spec = ModelSpec(path=str(tiny_models[family]))
+    history = [{"role": "user", "content": "Tell me about the sea."}]
+    # The answer's text is given (continued by one token, which is never read): a random model's own words
+    # may tokenize differently when read back, and then there is nothing to read ahead, rightly.
+    answer = "The sea is wide and deep."
+    answered = [*history, {"role": "assistant", "content": answer}]
+    follow_up = [*answered, {"role": "user", "content": "And the sky?"}]
+    read = {}
+    for ahead in (False, True):
+        engine = ChatEngine()
+        list(
+            engine.stream(
+                spec=spec, messages=history, max_tokens=1, should_stop=lambda: False, stats=StreamStats(), prefix=answer
+            )
+        )
+        engine.state_keep(answered=answered if ahead else None)
+        read[ahead] = _prompt_tokens_read(engine, spec, follow_up)
+        question = engine.count_tokens(spec, "And the sky?")
+        engine.unload()
+    assert read[True] < read[False]
+    assert read[True] <= question + 8  # the question, its end-of-turn marks and the answer's header
 
 
 def test_a_state_forgets_the_states_it_covers() -> None:
