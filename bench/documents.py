@@ -112,7 +112,7 @@ def django_setup(data_dir: Path, chroma_port: int) -> None:
     # Jobs run here through job_execute, the worker's own entry point; no broker message is sent.
     import assistant.jobs.services as jobs
 
-    jobs.job_dispatch = lambda *, job_id: None  # type: ignore[assignment]
+    jobs.job_send = lambda *, job_id, kind: None  # type: ignore[assignment]
 
 
 # --- timing hooks on the service module --------------------------------------------------------------

@@ -65,7 +65,7 @@ def django_setup(data_dir: Path, chroma_port: int) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
     import assistant.jobs.services as jobs
 
-    jobs.job_dispatch = lambda *, job_id: None  # type: ignore[assignment]  # jobs run here, via job_execute
+    jobs.job_send = lambda *, job_id, kind: None  # type: ignore[assignment]  # jobs run here, via job_execute
 
 
 def images_write(folder: Path, count: int) -> list[Path]:

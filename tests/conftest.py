@@ -111,7 +111,7 @@ def embedding_model() -> Any:
 def inline_jobs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Jobs are not sent to the broker; tests run them here with job_execute, as a worker would."""
     sent: list[int] = []
-    monkeypatch.setattr("assistant.jobs.services.job_dispatch", lambda *, job_id: sent.append(job_id))
+    monkeypatch.setattr("assistant.jobs.services.job_send", lambda *, job_id, kind: sent.append(job_id))
     return sent
 
 

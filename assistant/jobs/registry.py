@@ -1,6 +1,6 @@
 """Every kind of background work, in one place: its label, its queue and its handler.
 
-Adding a kind of job is one line in KINDS. The Celery routing (jobs.services.job_dispatch), the
+Adding a kind of job is one line in KINDS. The Celery routing (jobs.services.job_send), the
 runner's handler lookup, the supervisor's workers and docker-compose's worker services all follow
 from this module (tests/jobs/test_registry.py checks docker-compose.yml against it).
 

@@ -70,7 +70,7 @@ def job_create(*, owner: Any, kind: str, title: str, payload: dict[str, Any] | N
     job = Job.objects.create(owner=owner, kind=kind, title=title, payload=payload or {}, dispatched_at=timezone.now())
     JobEvent.objects.create(job=job, seq=0, status=job.status, progress=0.0, message="")
     # Sent as soon as the row is committed, without reading it back: a chat answer's worker starts sooner.
-    transaction.on_commit(lambda: _job_send(job))
+    transaction.on_commit(lambda: job_send(job_id=job.pk, kind=kind))
     return job
 
 
@@ -80,12 +80,13 @@ def job_dispatch(*, job_id: int) -> None:
     if job is None:
         return
     Job.objects.filter(pk=job_id).update(dispatched_at=timezone.now())
-    _job_send(job)
+    job_send(job_id=job.pk, kind=job.kind)
 
 
-def _job_send(job: Job) -> None:
+def job_send(*, job_id: int, kind: str) -> None:
+    """The one place a job reaches the broker (tests and benches replace it to run jobs in-process)."""
     # By name: the service does not import the task module (which imports the runner, which imports us).
-    current_app.send_task(RUN_JOB_TASK, args=(job.pk,), queue=kind_spec(job.kind).queue)
+    current_app.send_task(RUN_JOB_TASK, args=(job_id,), queue=kind_spec(kind).queue)
 
 
 def job_claim(*, job_id: int, worker: str) -> tuple[Job, str] | None:

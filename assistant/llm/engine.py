@@ -201,7 +201,9 @@ class ChatEngine:
             if loaded is None or loaded.llama.cache is None:
                 return
             if answered and loaded.formatter is not None:
-                next_turn_read(loaded.llama, loaded.formatter, loaded.context_size, answered)
+                next_turn_read(
+                    loaded.llama, formatter=loaded.formatter, context_size=loaded.context_size, answered=answered
+                )
             current = tuple(evaluated_tokens(loaded.llama))
             if len(current) >= WORTH_KEEPING_TOKENS:
                 conversation_keep(loaded.llama, current)

@@ -24,7 +24,7 @@ NEXT_TURN_MARK = "HearthNextTurnMark"
 NEXT_TURN_MOST_TOKENS = 32
 
 
-def next_turn_read(llama: Any, formatter: Any, context_size: int, answered: list[dict[str, Any]]) -> None:
+def next_turn_read(llama: Any, *, formatter: Any, context_size: int, answered: list[dict[str, Any]]) -> None:
     """Read what every next turn of this conversation starts with (the answer's end-of-turn tokens and the
     member's turn header), when the context holds the answer. A guess that turns out wrong costs nothing
     later: Llama.generate keeps only the prefix the real prompt shares."""
