@@ -149,6 +149,8 @@ export function renderSources(box, list, messageId, sources) {
   const key = JSON.stringify(sources);
   if (box.getAttribute("data-key") === key) return;
   box.setAttribute("data-key", key);
+  // The final message may bring the sources again: a passage the member opened stays open.
+  const opened = new Set([...list.querySelectorAll("details[open]")].map((details) => details.parentElement.id));
   list.replaceChildren();
   for (const source of sources) {
     const href = sourceHref(source);
@@ -160,6 +162,7 @@ export function renderSources(box, list, messageId, sources) {
     const link = element("a", "msg__source-link", where);
     link.href = href;
     details.append(element("summary", "", sourceLabel(source)), element("blockquote", "msg__source-text", String(source.text || "")), link);
+    details.open = opened.has(item.id);
     item.append(details);
     list.append(item);
   }
