@@ -85,7 +85,11 @@ def runs_report(options: Options) -> str:
         rows.append(
             Row(judged.label, _spread(values, judged.digits), each, "", judged.goal, judged.passes(median(values)))
         )
-    shown = [f"{label}: {_spread([f[name] for f in figures], 1)}" for name, label in SHOWN]
+    # Each run's rates too: a run whose plain side drew a slow llama.cpp speed shows here, not only in a ratio.
+    shown = [
+        f"{label}: {_spread([f[name] for f in figures], 1)}, each run {' '.join(f'{f[name]:.1f}' for f in figures)}"
+        for name, label in SHOWN
+    ]
     loads = [f"{r['machine_before']['load_average'][0]}→{r['machine_after']['load_average'][0]}" for r in reports]
     others = [f"{r['others_cpu_share']:.0%}" for r in reports]
     header = (
@@ -99,5 +103,5 @@ def runs_report(options: Options) -> str:
         "",
         table(rows, plain="each run", result=""),
         "",
-        "; ".join(shown),
+        *shown,
     ])  # fmt: skip

@@ -85,7 +85,9 @@ def test_push_to_talk_puts_the_spoken_words_in_the_message_box(
     page.wait_for_function("() => /milk/i.test(document.querySelector('[data-composer-text]').value)", timeout=180_000)
     value = page.input_value("[data-composer-text]")
     assert value.startswith("Note: "), value
-    assert "bread" in value.lower()
+    # The words after "milk" too, though not each one: the fake microphone loops the file from wherever
+    # capture starts, and on a loaded machine Whisper tiny has heard "bread" as "red".
+    assert sum(word in value.lower() for word in ("bread", "way", "home")) >= 2, value
     assert page.locator("[data-ptt-box]").is_hidden()
     assert page.is_enabled("[data-send]")
     assert page.get_attribute("[data-ptt]", "aria-pressed") == "false"
@@ -156,7 +158,12 @@ def test_a_voice_note_cited_in_an_answer_opens_the_player_at_that_second(
     source.wait_for(timeout=120_000)
     screenshot(page, "chat-voice-citation-laptop")
     source.locator("summary").click()
-    source.get_by_role("link", name=f"Play from 0:{said:02d}").click()
+    # Once the answer is complete its final message brings the sources again; the passage opened while
+    # it was written stays open (it closed on PostgreSQL, whose jsonb hands the sources back reordered).
+    page.locator(".msg--assistant[data-state='complete']").wait_for(timeout=120_000)
+    play = source.get_by_role("link", name=f"Play from 0:{said:02d}")
+    assert_seen(page, f".msg__source details[open] a[href='/voice/{note.pk}/?t={said}']")
+    play.click()
     page.wait_for_url(f"**/voice/{note.pk}/?t={said}", timeout=60_000)  # the player page loads its audio
     page.wait_for_function(
         f"() => Math.abs(document.querySelector('[data-player]').currentTime - {said}) < 1.5", timeout=15_000
