@@ -25,7 +25,13 @@ from assistant.voice.models import VoiceNote
 from tests.environment import TEST_DATA_DIR
 from tests.support import photos
 from tests.support.browser import web_server_fixture  # noqa: F401
-from tests.support.layout import assert_no_sideways_scroll, assert_seen, open_at_fixture, screenshot  # noqa: F401
+from tests.support.layout import (  # noqa: F401
+    assert_no_page_scroll,
+    assert_no_sideways_scroll,
+    assert_seen,
+    open_at_fixture,
+    screenshot,
+)
 from tests.support.microphone import microphone_browser
 from tests.support.photo_library import add, clip_model_ready, index_inline, photo_vectors
 from tests.support.services import WorkerProcess, chat_model_add
@@ -172,6 +178,7 @@ def test_a_voice_note_cited_in_an_answer_opens_the_player_at_that_second(
     screenshot(page, "chat-voice-citation-player-laptop")
     phone = open_at(alice, f"/chat/{conversation.pk}/", "phone")
     phone.locator(".msg--assistant .msg__source", has_text=cited).wait_for()
+    assert_no_page_scroll(phone)
     screenshot(phone, "chat-voice-citation-phone")
     assert page.problems == []
 

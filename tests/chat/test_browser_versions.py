@@ -20,6 +20,7 @@ from tests.environment import TEST_DATA_DIR
 from tests.support.browser import browser_fixture, web_server_fixture  # noqa: F401
 from tests.support.layout import (
     SIZES,
+    assert_no_page_scroll,
     assert_no_sideways_scroll,
     assert_seen,
     open_at_fixture,  # noqa: F401
@@ -84,6 +85,7 @@ def _regenerate_and_go_back(page: Any, conversation: Conversation, first: Messag
     assert page.get_attribute(f"#m{second.pk} [data-act='version-prev']", "aria-label") == "Previous version"
     assert page.is_disabled(f"#m{second.pk} [data-act='version-next']")
     assert_no_sideways_scroll(page)
+    assert_no_page_scroll(page)
     screenshot(page, f"chat-versions-regenerated-{size}")
     _screenshot_at(page, f"#m{second.pk} [data-field='versions']", f"chat-versions-regenerated-arrows-{size}")
 

@@ -116,6 +116,13 @@ def assert_no_sideways_scroll(page: Any) -> None:
     assert found["wide"] == [], found
 
 
+def assert_no_page_scroll(page: Any) -> None:
+    """A page laid out as an app (chat) scrolls inside its panes; the page itself never scrolls into
+    blank space below them."""
+    tall, window = page.evaluate("() => [document.documentElement.scrollHeight, innerHeight]")
+    assert tall <= window, f"the page is {tall} px tall in a {window} px window"
+
+
 def screenshot(page: Any, name: str) -> Path:
     """A full-page screenshot in $HEARTH_SCREENSHOTS (or the test data folder), to look at."""
     folder = Path(os.environ.get("HEARTH_SCREENSHOTS") or TEST_DATA_DIR / "screenshots")
